@@ -1,0 +1,1 @@
+"""Account lifecycle: establishments, creation and activation, référents, terms of use, delegations."""

@@ -1,0 +1,1 @@
+"""PLACEHOLDER: `idp clients` (to be written)."""

@@ -1,0 +1,1 @@
+"""PLACEHOLDER: `idp demo` (to be written)."""

@@ -1,0 +1,1 @@
+"""PLACEHOLDER: `idp establishments` (to be written)."""

@@ -1,0 +1,1 @@
+"""PLACEHOLDER: `idp keys` (to be written)."""

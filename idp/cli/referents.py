@@ -1,0 +1,1 @@
+"""PLACEHOLDER: `idp referents` (to be written)."""

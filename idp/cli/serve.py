@@ -1,0 +1,1 @@
+"""PLACEHOLDER: `idp serve` (to be written)."""

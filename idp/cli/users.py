@@ -1,0 +1,1 @@
+"""PLACEHOLDER: `idp users` (to be written)."""

@@ -1,0 +1,1 @@
+"""Signing keys: creation, encryption at rest, rotation, the in-process key ring and the JWKS document."""

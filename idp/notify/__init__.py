@@ -1,0 +1,1 @@
+"""Outbound messages: ``EmailSender`` and ``SmsSender`` protocols with SMTP / HTTP gateway / log implementations."""

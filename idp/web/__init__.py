@@ -1,0 +1,1 @@
+"""HTTP: routers, forms, exception handlers, templates. No SQL, no rules: it calls the services and the protocol."""

@@ -1,0 +1,38 @@
+"""Dependencies as ``Annotated`` aliases.
+
+``DbSession`` is the request's transaction: it commits when the route returns and rolls back when it raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from idp.db import Database, Session
+from idp.keys.ring import KeyRing
+from idp.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database
+
+
+def get_keyring(request: Request) -> KeyRing:
+    return request.app.state.keyring
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with request.app.state.database.session() as session:
+        yield session
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+KeyRingDep = Annotated[KeyRing, Depends(get_keyring)]
+DbSession = Annotated[Session, Depends(get_session)]

@@ -1,0 +1,5 @@
+"""PLACEHOLDER: GET /jwks (to be written)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
