@@ -1,5 +1,47 @@
-"""PLACEHOLDER: GET /jwks (to be written)."""
+"""``GET /jwks``: the OP's public signing keys (RFC 7517 §5), the ``jwks_uri`` of discovery.
 
-from fastapi import APIRouter
+Served from the key ring's precomputed bytes: no database work unless the ring is due for a refresh, and then in a
+worker thread so the event loop never waits on the database. RFC 7517 §8.5 registers
+``application/jwk-set+json``, but many relying-party libraries only accept ``application/json`` (as
+node-oidc-provider and Keycloak serve it), so that is what we send.
+
+Caching: relying parties re-fetch on an unknown ``kid``; five minutes of ``max-age`` bounds how stale their copy may
+be, which ``idp keys rotate`` makes harmless by publishing the next key one rotation ahead. A strong ``ETag`` lets
+them revalidate for a 304 instead of downloading the keys again (RFC 9110 §13.1.2).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from idp.web.deps import KeyRingDep
 
 router = APIRouter()
+
+CACHE_CONTROL = "public, max-age=300"
+MEDIA_TYPE = "application/json"
+
+
+@router.get("/jwks", include_in_schema=False)
+async def jwks(request: Request, keyring: KeyRingDep) -> Response:
+    if keyring.is_stale():
+        await run_in_threadpool(keyring.refresh_if_stale)
+    if not keyring.is_loaded():
+        return JSONResponse(
+            {"error": "temporarily_unavailable"}, status_code=503, headers={"Cache-Control": "no-store"}
+        )
+    body, etag = keyring.jwks_with_etag()
+    headers = {"Cache-Control": CACHE_CONTROL, "ETag": etag}
+    if _matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 §13.1.2: ``*`` or any listed tag, compared weakly (a ``W/`` prefix is ignored)."""
+    if not if_none_match:
+        return False
+    candidates = (tag.strip().removeprefix("W/") for tag in if_none_match.split(","))
+    return any(tag == "*" or tag == etag for tag in candidates)
