@@ -17,6 +17,8 @@ from typing import Any
 from idp.clock import utcnow
 from idp.db import Session
 from idp.models import AuditEvent
+from idp.observability.context import current_request_id
+from idp.observability.metrics import AUDIT_EVENTS
 from idp.storage import audit as audit_storage
 
 log = logging.getLogger("idp.audit")
@@ -67,7 +69,7 @@ def record(
         actor_id=context.actor_id,
         client_id=client_id or context.client_id,
         ip_address=context.ip_address,
-        request_id=context.request_id,
+        request_id=context.request_id or current_request_id(),  # the request being served, if the caller gave none
         details=details,
     )
     audit_storage.add_event(session, row)
@@ -80,7 +82,9 @@ def record(
             "actor_id": str(context.actor_id) if context.actor_id else None,
             "client_id": row.client_id,
             "ip_address": context.ip_address,
+            "request_id": row.request_id,
             "details": details,
         },
     )
+    AUDIT_EVENTS.labels(event=event, outcome=outcome).inc()
     return row
