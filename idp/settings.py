@@ -61,6 +61,13 @@ class TokenSettings(Section):
     interaction_ttl_seconds: int = Field(30 * 60, ge=60, description="How long a login interaction may stay open.")
 
 
+class LinkSettings(Section):
+    """Validity of the single-use links sent by e-mail."""
+
+    activation_ttl_hours: int = Field(72, ge=1, le=24 * 30, description="Activation link (SPEC §1.1: 72 h).")
+    password_reset_ttl_minutes: int = Field(60, ge=5, le=24 * 60, description="Password reset link (SPEC §1.4: 1 h).")
+
+
 class KeySettings(Section):
     """Signing keys."""
 
@@ -151,6 +158,7 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Root log level.")
     log_json: bool = Field(True, description="One JSON object per log line.")
     tokens: TokenSettings = Field(default_factory=TokenSettings)
+    links: LinkSettings = Field(default_factory=LinkSettings)
     keys: KeySettings = Field(default_factory=KeySettings)
     argon2: Argon2Settings = Field(default_factory=Argon2Settings)
     psc: PscSettings = Field(default_factory=PscSettings)

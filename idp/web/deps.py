@@ -1,6 +1,8 @@
 """Dependencies as ``Annotated`` aliases.
 
 ``DbSession`` is the request's transaction: it commits when the route returns and rolls back when it raises.
+Its scope is ``"function"`` so that the commit happens *before* the response starts: a relying party that receives
+a code or a token can use it at once (with FastAPI's default request scope the commit would follow the response).
 """
 
 from __future__ import annotations
@@ -15,15 +17,15 @@ from idp.keys.ring import KeyRing
 from idp.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     return request.app.state.database
 
 
-def get_keyring(request: Request) -> KeyRing:
+async def get_keyring(request: Request) -> KeyRing:
     return request.app.state.keyring
 
 
@@ -35,4 +37,4 @@ def get_session(request: Request) -> Iterator[Session]:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 KeyRingDep = Annotated[KeyRing, Depends(get_keyring)]
-DbSession = Annotated[Session, Depends(get_session)]
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
