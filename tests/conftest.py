@@ -116,3 +116,20 @@ def app(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
 def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     with TestClient(app, base_url=TEST_ISSUER) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def user(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
+    from tests.support.factories import make_user
+
+    return make_user(db, settings)
+
+
+@pytest.fixture
+def rp(client: TestClient, settings: Settings, db: Database):  # type: ignore[no-untyped-def]
+    """A confidential relying party (client_secret_basic) registered for the code flow."""
+    from tests.support.factories import CLIENT_SECRET, REDIRECT_URI, make_client
+    from tests.support.rp import RelyingParty
+
+    registered = make_client(db, settings)
+    return RelyingParty(client, settings.issuer, registered["client_id"], REDIRECT_URI, client_secret=CLIENT_SECRET)

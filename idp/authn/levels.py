@@ -30,3 +30,34 @@ def acr_level(acr: str) -> int:
 def satisfies(achieved: str, required: str) -> bool:
     """Whether a session at ``achieved`` meets a request for ``required``."""
     return acr_level(required) > 0 and acr_level(achieved) >= acr_level(required)
+
+
+# -- How each login method is described (RFC 8176 amr values) and which rung it reaches (SPEC §1.8).
+#: method -> (amr values, acr reached)
+METHODS: Mapping[str, tuple[tuple[str, ...], str]] = MappingProxyType(
+    {
+        "password": (("pwd",), ACR_WEAK),
+        "password+email_otp": (("pwd", "otp", "mfa"), ACR_OTP),
+        "password+sms_otp": (("pwd", "sms", "mfa"), ACR_OTP),
+        "password+totp": (("pwd", "otp", "mfa"), ACR_OTP),
+        "card": (("sc", "hwk", "pin", "mfa"), ACR_CARD),
+        "ecps": (("mca", "mfa"), ACR_CARD),
+    }
+)
+
+#: The methods this release can run. A level no method reaches cannot be stepped up to: a request that demands it
+#: as essential gets ``unmet_authentication_requirements`` (SPEC §1.8).
+IMPLEMENTED_METHODS: tuple[str, ...] = ("password",)
+
+
+def amr_of(method: str) -> list[str]:
+    return list(METHODS[method][0])
+
+
+def acr_of(method: str) -> str:
+    return METHODS[method][1]
+
+
+def reachable(required: str, methods: tuple[str, ...] = IMPLEMENTED_METHODS) -> bool:
+    """Whether some available method reaches ``required``."""
+    return any(acr_level(METHODS[m][1]) >= acr_level(required) > 0 for m in methods)

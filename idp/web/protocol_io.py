@@ -1,0 +1,53 @@
+"""The seam between HTTP and the protocol layer.
+
+``read_http_request`` reads everything the protocol needs (the form body included, since authlib is synchronous)
+into an ``HttpRequest``; ``to_response`` turns a ``ProtocolResponse`` into a Starlette response. Every protocol
+response that carries a token or a code gets ``Cache-Control: no-store`` from the protocol itself (RFC 6749 §5.1).
+"""
+
+from __future__ import annotations
+
+from fastapi import Request, Response
+
+from idp.audit import AuditContext
+from idp.observability.context import current_request_id
+from idp.protocol.requests import HttpRequest
+from idp.protocol.responses import ProtocolResponse
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def read_http_request(request: Request) -> HttpRequest:
+    """Read the body (async), so that the protocol's synchronous code never waits on the network."""
+    form: list[tuple[str, str]] = []
+    if request.method == "POST" and request.headers.get("content-type", "").startswith(FORM_TYPES):
+        parsed = await request.form()
+        form = [(k, v) for k, v in parsed.multi_items() if isinstance(v, str)]
+    return http_request(request, form)
+
+
+def http_request(request: Request, form: list[tuple[str, str]] | None = None) -> HttpRequest:
+    return HttpRequest(
+        method=request.method,
+        path=request.url.path,
+        headers=request.headers,
+        query=list(request.query_params.multi_items()),
+        form=form or [],
+        client_ip=request.client.host if request.client else None,
+    )
+
+
+def audit_context(http: HttpRequest | Request) -> AuditContext:
+    if isinstance(http, Request):
+        ip = http.client.host if http.client else None
+    else:
+        ip = http.client_ip
+    return AuditContext(ip_address=ip, request_id=current_request_id())
+
+
+def to_response(result: ProtocolResponse) -> Response:
+    headers = [(k, v) for k, v in result.headers if k.lower() != "content-type"]
+    response = Response(content=result.body_bytes(), status_code=result.status, media_type=result.media_type())
+    for name, value in headers:
+        response.headers.append(name, value)
+    return response
