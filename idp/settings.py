@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -59,6 +59,9 @@ class TokenSettings(Section):
     refresh_token_ttl_seconds: int = Field(8 * 3600, ge=60, description="Refresh token lifetime (idle).")
     session_ttl_seconds: int = Field(10 * 3600, ge=60, description="Browser SSO session lifetime.")
     interaction_ttl_seconds: int = Field(30 * 60, ge=60, description="How long a login interaction may stay open.")
+    access_token_alg: Literal["RS256", "ES256"] = Field(
+        "ES256", description="Signature of access tokens (RFC 9068 JWTs): RS256 or ES256."
+    )
 
 
 class LinkSettings(Section):

@@ -9,7 +9,7 @@ from idp.models.clients import Client
 from idp.models.delegations import Delegation, DelegationRight
 from idp.models.establishments import Establishment
 from idp.models.federation import CardBinding, FederatedIdentity, UpstreamLogin
-from idp.models.grants import AuthorizationCode, Token
+from idp.models.grants import AuthorizationCode, ClientAssertion, Token
 from idp.models.interactions import Interaction
 from idp.models.keys import SigningKey
 from idp.models.onetime import ActionToken, OtpCode
@@ -24,6 +24,7 @@ __all__ = [
     "BrowserSession",
     "CardBinding",
     "Client",
+    "ClientAssertion",
     "Delegation",
     "DelegationRight",
     "Establishment",

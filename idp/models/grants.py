@@ -65,3 +65,16 @@ class Token(UUIDPrimaryKey, Timestamps, Base):
     expires_at: Mapped[datetime]
     rotated_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class ClientAssertion(UUIDPrimaryKey, Timestamps, Base):
+    """A ``private_key_jwt`` assertion already accepted: its ``jti`` is single use (RFC 7523 §3, item 7).
+
+    Only the keyed hash of ``client_id`` and ``jti`` is kept, until the assertion's own ``exp`` has passed.
+    """
+
+    __tablename__ = "client_assertions"
+
+    jti_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    client_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

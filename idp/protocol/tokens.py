@@ -1,0 +1,199 @@
+"""Issuing, storing and revoking tokens.
+
+- Access tokens are JWTs per RFC 9068, signed with the key ring's key for ``settings.tokens.access_token_alg``;
+  each gets a ``Token`` row under its ``jti`` so that introspection (RFC 7662) and revocation (RFC 7009) can honour
+  it. ``aud`` is the issuer: the resource servers are this OP's own (userinfo, admin API).
+- Refresh tokens are opaque (``idp_rt_...``), stored as a keyed hash, grouped in a ``family_id`` that starts with a
+  code exchange and follows every rotation (RFC 9700 §4.14.2): reusing a rotated one revokes the family.
+- ``authorization_code_id`` follows the whole family, so a code used twice revokes everything that came of it
+  (RFC 6749 §4.1.2).
+
+``issue_access_token`` and the ``revoke_*`` / ``find_*`` functions are this module's service interface for the
+other endpoints (userinfo, introspection, revocation, logout, the admin API's tests).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from authlib.oauth2.rfc6749 import OAuth2Request
+from joserfc import jwt
+
+from idp.audit import record
+from idp.crypto import keyed_hash, new_token
+from idp.db import Session
+from idp.models import Account, Client, Token
+from idp.protocol.context import ProtocolContext
+from idp.protocol.subject import AuthenticatedSubject, subject_identifier
+from idp.storage import grants as storage
+
+ACCESS_TOKEN_TYP = "at+jwt"  # RFC 9068 §2.1
+REFRESH_TOKEN_PREFIX = "idp_rt_"  # recognisable by secret scanners (CONVENTIONS §10)
+REFRESH_TOKEN_PURPOSE = "refresh-token"
+_JTI_BYTES = 18
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """What tokens are issued on: who authenticated and how, and the grant's lineage.
+
+    authlib carries it as ``request.user`` through the code and refresh grants. ``granted_scope`` is the scope of
+    the refresh family: a rotated refresh token keeps it even when the access token asks for less (RFC 6749 §6).
+    """
+
+    subject: AuthenticatedSubject
+    granted_scope: str
+    family_id: uuid.UUID
+    authorization_code_id: uuid.UUID | None = None
+    nonce: str | None = None  # only on a code exchange (OIDC Core §12.2: not repeated on refresh)
+    claims: dict[str, Any] | None = None  # the ``claims`` request parameter (OIDC Core §5.5)
+
+    @property
+    def account(self) -> Account:
+        return self.subject.account
+
+    def get_user_id(self) -> str:  # authlib's user protocol
+        return self.subject.sub
+
+
+def _ts(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def issue_access_token(
+    ctx: ProtocolContext,
+    *,
+    client: Client,
+    account: Account | None,
+    scope: str,
+    session_id: uuid.UUID | None = None,
+    sid: str | None = None,
+    acr: str | None = None,
+    amr: Sequence[str] | None = None,
+    auth_time: datetime | None = None,
+    authorization_code_id: uuid.UUID | None = None,
+    family_id: uuid.UUID | None = None,
+    claims_request: dict[str, Any] | None = None,
+) -> tuple[str, Token]:
+    """Sign an RFC 9068 access token and stage its ``Token`` row; ``sub`` is the client_id without an account.
+
+    ``claims_request`` is the authorization's ``claims`` parameter, kept on the row for userinfo (OIDC Core §5.5).
+    """
+    now = ctx.clock.now()
+    expires_at = now + timedelta(seconds=ctx.settings.tokens.access_token_ttl_seconds)
+    jti = new_token("", _JTI_BYTES)
+    claims: dict[str, Any] = {
+        "iss": ctx.issuer,
+        "sub": subject_identifier(account) if account is not None else client.client_id,  # RFC 9068 §2.2
+        "aud": ctx.issuer,
+        "exp": _ts(expires_at),
+        "iat": _ts(now),
+        "jti": jti,
+        "client_id": client.client_id,
+        "scope": scope,
+    }
+    if account is not None and auth_time is not None:  # RFC 9068 §2.2.1: the authentication information
+        claims.update(auth_time=_ts(auth_time), acr=acr, amr=list(amr or ()))
+        if sid:
+            claims["sid"] = sid
+    alg = ctx.settings.tokens.access_token_alg
+    kid, key = ctx.keyring.signing_key(alg)
+    value = jwt.encode({"typ": ACCESS_TOKEN_TYP, "alg": alg, "kid": kid}, claims, key, algorithms=[alg])
+    row = Token(
+        kind="access",
+        jti=jti,
+        client_id=client.id,
+        account_id=account.id if account is not None else None,
+        session_id=session_id,
+        authorization_code_id=authorization_code_id,
+        family_id=family_id,
+        scope=scope,
+        claims=claims_request,
+        acr=acr if account is not None else None,
+        amr=list(amr) if account is not None and amr is not None else None,
+        auth_time=auth_time if account is not None else None,
+        expires_at=expires_at,
+    )
+    return value, storage.add_token(ctx.session, row)
+
+
+def issue_refresh_token(ctx: ProtocolContext, *, client: Client, authorization: Authorization) -> tuple[str, Token]:
+    """A new refresh token of ``authorization``'s family, with the family's scope (RFC 6749 §6)."""
+    now = ctx.clock.now()
+    value = new_token(REFRESH_TOKEN_PREFIX)
+    subject = authorization.subject
+    row = Token(
+        kind="refresh",
+        jti=new_token("", _JTI_BYTES),
+        token_hash=refresh_token_hash(ctx, value),
+        client_id=client.id,
+        account_id=subject.account.id,
+        session_id=subject.session_id,
+        authorization_code_id=authorization.authorization_code_id,
+        family_id=authorization.family_id,
+        scope=authorization.granted_scope,
+        claims=authorization.claims,
+        acr=subject.acr,
+        amr=list(subject.amr),
+        auth_time=subject.auth_time,
+        expires_at=now + timedelta(seconds=ctx.settings.tokens.refresh_token_ttl_seconds),
+    )
+    return value, storage.add_token(ctx.session, row)
+
+
+def refresh_token_hash(ctx: ProtocolContext, value: str) -> str:
+    return keyed_hash(ctx.settings.secret_key.get_secret_value(), REFRESH_TOKEN_PURPOSE, value)
+
+
+def save_token(ctx: ProtocolContext, token: dict[str, Any], request: OAuth2Request) -> None:
+    """authlib's ``save_token``: the rows were staged as the tokens were minted; add the audit event beside them.
+
+    No flush here: the request's commit writes the token rows and the event together, in one flush.
+    """
+    authorization = request.user if isinstance(request.user, Authorization) else None
+    record(
+        ctx.session,
+        "token.issued",
+        context=ctx.audit,
+        account_id=authorization.account.id if authorization else None,
+        client_id=request.client.get_client_id(),
+        details={
+            "grant_type": request.payload.grant_type,
+            "scope": token.get("scope", ""),
+            "refresh_issued": "refresh_token" in token,
+        },
+    )
+
+
+# -- finding and revoking
+
+
+def find_token_by_jti(session: Session, jti: str) -> Token | None:
+    """The row of an access (or refresh) token by its ``jti``; check ``revoked_at`` and ``expires_at`` yourself."""
+    return storage.token_by_jti(session, jti)
+
+
+def find_refresh_token(ctx: ProtocolContext, value: str) -> Token | None:
+    """The row of a refresh token by its value (any state: rotated, revoked and expired ones included)."""
+    if not value.startswith(REFRESH_TOKEN_PREFIX):
+        return None
+    return storage.refresh_token_by_hash(ctx.session, refresh_token_hash(ctx, value))
+
+
+def revoke_token_family(ctx: ProtocolContext, family_id: uuid.UUID) -> int:
+    """Revoke every refresh and access token of a refresh family; returns how many were live."""
+    return storage.revoke_tokens(ctx.session, ctx.clock.now(), family_id=family_id)
+
+
+def revoke_tokens_of_code(ctx: ProtocolContext, code_id: uuid.UUID) -> int:
+    """Revoke every token issued from an authorization code, refreshes included (RFC 6749 §4.1.2)."""
+    return storage.revoke_tokens(ctx.session, ctx.clock.now(), authorization_code_id=code_id)
+
+
+def revoke_tokens_of_session(ctx: ProtocolContext, session_id: uuid.UUID) -> int:
+    """Revoke every token bound to a browser session (logout ends what the session granted)."""
+    return storage.revoke_tokens(ctx.session, ctx.clock.now(), session_id=session_id)
