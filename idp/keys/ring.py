@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from joserfc.jwk import KeySet
+
 from idp.clock import Clock, SystemClock
 from idp.crypto import DecryptionError, SecretBox
 from idp.db import Database, Session
@@ -43,6 +45,7 @@ class _Snapshot:
     signers: dict[str, tuple[str, SigningJwk]]
     jwks: bytes
     etag: str
+    verifiers: KeySet
 
 
 class KeyRing:
@@ -81,6 +84,14 @@ class KeyRing:
         """The JWKS bytes and their strong ETag (RFC 9110 §8.8.3), from one snapshot so that they always agree."""
         snapshot = self._loaded()
         return snapshot.jwks, snapshot.etag
+
+    def verification_keys(self) -> KeySet:
+        """The published public keys (active, next, retired) as a joserfc ``KeySet``, parsed once per load.
+
+        What verifies the OP's own JWTs (access tokens at userinfo and introspection, ``id_token_hint``): a token
+        signed by a key the JWKS no longer lists no longer verifies, exactly as for a relying party.
+        """
+        return self._loaded().verifiers
 
     def is_stale(self) -> bool:
         """Whether ``refresh_if_stale`` would read the database; lets async callers move that work to a thread."""
@@ -143,10 +154,14 @@ class KeyRing:
             key = previous.get(newest.kid) or material.unseal(self._box, newest.kid, alg, newest.private_key_encrypted)
             signers[alg] = (newest.kid, key)
         jwks = _jwks_document(rows)
+        etag = '"' + hashlib.sha256(jwks).hexdigest()[:32] + '"'
+        unchanged = self._snapshot is not None and self._snapshot.etag == etag
         return _Snapshot(
             signers=signers,
             jwks=jwks,
-            etag='"' + hashlib.sha256(jwks).hexdigest()[:32] + '"',
+            etag=etag,
+            # parsed once per change of the published set, like the private keys above
+            verifiers=self._snapshot.verifiers if unchanged else KeySet.import_key_set(json.loads(jwks)),
         )
 
 
