@@ -11,7 +11,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from idp import __version__
 from idp.db import Database
@@ -19,7 +22,12 @@ from idp.keys.ring import KeyRing
 from idp.observability.logging import configure_logging
 from idp.observability.middleware import RequestContextMiddleware
 from idp.settings import Settings, load_settings
-from idp.web import health, jwks, metrics
+from idp.web import authorize, discovery, health, jwks, login, metrics
+from idp.web.discovery import DiscoveryDocument
+from idp.web import introspection, userinfo
+from idp.web import token
+from idp.web import logout
+from idp.web.security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger("idp")
 
@@ -52,10 +60,20 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         redoc_url=None,
     )
     app.state.settings = settings
+    app.state.discovery = DiscoveryDocument(settings)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.issuer.startswith("https://"))
     app.add_middleware(RequestContextMiddleware)
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "web" / "static")), name="static")
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(jwks.router)
+    app.include_router(token.router)
+    app.include_router(discovery.router)
+    app.include_router(authorize.router)
+    app.include_router(login.router)
+    app.include_router(userinfo.router)
+    app.include_router(introspection.router)
+    app.include_router(logout.router)
     return app
 
 
