@@ -26,6 +26,7 @@ run: $(VENV)/.installed
 	$(BIN)/idp serve
 
 test: $(VENV)/.installed-test
+	@scripts/install-test-deps.sh
 	@echo "== idp test suite on SQLite"
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	@if $(BIN)/python -m tests.support.databases "$(IDP_TEST_POSTGRES_URL)"; then \
