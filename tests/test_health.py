@@ -126,6 +126,9 @@ def test_hung_postgresql_does_not_hang_the_probe(migrated_url: str, monkeypatch:
             proxy.stop()
             proxy.blackhole = True  # accepts, never answers
             proxy.start()
+            # The pooled connection died with the proxy: the first probe fails fast on it and the pool is
+            # discarded (no pre-ping); the next one opens a connection that hangs.
+            assert client.get("/health/ready").status_code == 503
             started = time.monotonic()
             hung = client.get("/health/ready")
             elapsed = time.monotonic() - started

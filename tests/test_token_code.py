@@ -51,7 +51,8 @@ def test_code_exchange_returns_tokens_and_a_strictly_valid_id_token(world: World
     assert "email" not in claims  # scope claims are for userinfo (OIDC Core §5.4)
 
 
-def test_access_token_is_an_rfc9068_jwt_recorded_under_its_jti(world: World) -> None:
+def test_access_token_is_an_rfc9068_jwt_recorded_under_its_jti(world: World, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="idp.audit")
     body = world.exchange(world.code()).body
     access = decode(body["access_token"], world.keys)
     assert access.header["typ"] == "at+jwt" and access.header["alg"] == "ES256"
@@ -69,7 +70,8 @@ def test_access_token_is_an_rfc9068_jwt_recorded_under_its_jti(world: World) -> 
     assert refresh is not None and refresh.family_id == row.family_id
     secret = world.settings.secret_key.get_secret_value()
     assert refresh.token_hash == keyed_hash(secret, "refresh-token", body["refresh_token"])
-    [issued] = world.audit("token.issued")
+    assert world.audit("token.issued") == []
+    [issued] = [r for r in caplog.records if getattr(r, "audit_event", None) == "token.issued"]
     assert issued.client_id == "rp" and issued.details["grant_type"] == "authorization_code"
 
 

@@ -56,7 +56,12 @@ def record(
     account_id: uuid.UUID | None = None,
     client_id: str | None = None,
     details: dict[str, Any] | None = None,
+    persist: bool = True,
 ) -> AuditEvent:
+    """Write ``event``. ``persist=False`` writes the log line only: for routine, high-volume events (a token issued
+    to an already authenticated client) whose trail the log keeps, where a row per request would cost the hot path
+    an INSERT. Security events of SPEC §4 (logins, codes, locks, password and delegation changes, admin actions)
+    are always persisted."""
     details = dict(details or {})
     leaked = [key for key in details if _looks_secret(key)]
     if leaked:
@@ -72,7 +77,8 @@ def record(
         request_id=context.request_id or current_request_id(),  # the request being served, if the caller gave none
         details=details,
     )
-    audit_storage.add_event(session, row)
+    if persist:
+        audit_storage.add_event(session, row)
     log.info(
         event,
         extra={

@@ -50,11 +50,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def build_engine(url: str, *, pool_size: int = 10, connect_timeout: float = 5.0) -> Engine:
     url = normalise_url(url)
     backend = backend_name(url)
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    kwargs: dict[str, Any] = {}
     if backend == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 5}
     elif backend == "postgresql":
-        kwargs.update(pool_size=pool_size, max_overflow=pool_size, connect_args={"connect_timeout": int(connect_timeout)})
+        # No pre-ping: it costs every request a round trip. A connection the server dropped fails its request
+        # (503), and SQLAlchemy then invalidates the whole pool, so one request per process pays for an outage
+        # instead of every request paying all the time. Connections are renewed every 30 min anyway.
+        kwargs.update(
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_recycle=1800,
+            connect_args={"connect_timeout": int(connect_timeout)},
+        )
     engine = create_engine(url, **kwargs)
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

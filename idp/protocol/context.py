@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from idp.audit import AuditContext
+from idp.protocol.client_cache import NO_CACHE, ClientCache
 from idp.clock import Clock, SystemClock
 from idp.db import Session
 from idp.keys.ring import KeyRing
@@ -20,6 +21,7 @@ class ProtocolContext:
     keyring: KeyRing
     audit: AuditContext = field(default_factory=AuditContext)
     clock: Clock = field(default_factory=SystemClock)
+    clients: ClientCache = NO_CACHE
 
     @property
     def issuer(self) -> str:

@@ -17,7 +17,6 @@ from idp.protocol.oauth_client import OAuthClient
 from idp.protocol.requests import HttpRequest, IdpJsonRequest, IdpOAuth2Request
 from idp.protocol.responses import ProtocolResponse
 from idp.protocol.scopes import SCOPES_SUPPORTED
-from idp.storage import clients as client_storage
 
 
 class IdpAuthorizationServer(AuthorizationServer):
@@ -28,7 +27,7 @@ class IdpAuthorizationServer(AuthorizationServer):
 
     def query_client(self, client_id: str) -> OAuthClient | None:
         if client_id not in self._clients:
-            row = client_storage.get_by_client_id(self.ctx.session, client_id) if client_id else None
+            row = self.ctx.clients.get(self.ctx.session, client_id)
             self._clients[client_id] = OAuthClient(row, self.ctx.settings) if row and not row.disabled_at else None
         return self._clients[client_id]
 

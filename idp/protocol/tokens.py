@@ -150,9 +150,11 @@ def refresh_token_hash(ctx: ProtocolContext, value: str) -> str:
 
 
 def save_token(ctx: ProtocolContext, token: dict[str, Any], request: OAuth2Request) -> None:
-    """authlib's ``save_token``: the rows were staged as the tokens were minted; add the audit event beside them.
+    """authlib's ``save_token``: the rows were staged as the tokens were minted; log the issuance.
 
-    No flush here: the request's commit writes the token rows and the event together, in one flush.
+    ``token.issued`` goes to the audit log, not the table: it happens on every token request (the hot path), and
+    the token rows themselves already record who got what, when. Refusals (``code.reused``, ``refresh.reused``,
+    ``client.authentication.failed``) are persisted.
     """
     authorization = request.user if isinstance(request.user, Authorization) else None
     record(
@@ -166,6 +168,7 @@ def save_token(ctx: ProtocolContext, token: dict[str, Any], request: OAuth2Reque
             "scope": token.get("scope", ""),
             "refresh_issued": "refresh_token" in token,
         },
+        persist=False,
     )
 
 

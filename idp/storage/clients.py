@@ -24,3 +24,8 @@ def add_client(session: Session, client: Client) -> Client:
 
 def list_clients(session: Session) -> list[Client]:
     return list(session.scalars(select(Client).order_by(Client.created_at, Client.client_id)))
+
+
+def detach(session: Session, client: Client) -> None:
+    """Take a fully loaded row out of the session, to be kept and read after the session ends."""
+    session.expunge(client)

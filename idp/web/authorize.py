@@ -16,12 +16,11 @@ from starlette.concurrency import run_in_threadpool
 from idp.authn import sessions
 from idp.interaction import service as interactions
 from idp.protocol.authorize import BrowserState, ErrorPage, FormPost, GoToLogin, Outcome, authorize, resume
-from idp.protocol.context import ProtocolContext
 from idp.settings import Settings
 from idp.web.csrf import set_cookie
 from idp.web.deps import DbSession, KeyRingDep, SettingsDep
 from idp.web.pages import error_page, render
-from idp.web.protocol_io import audit_context, http_request, read_http_request, to_response
+from idp.web.protocol_io import http_request, protocol_context, read_http_request, to_response
 from idp.web.security_headers import DEFAULT_CSP
 
 router = APIRouter()
@@ -38,7 +37,7 @@ def browser_state(request: Request) -> BrowserState:
 @router.api_route("/authorize", methods=["GET", "POST"])
 async def authorization_endpoint(request: Request, settings: SettingsDep, keyring: KeyRingDep, session: DbSession) -> Response:
     http = await read_http_request(request)  # the body, read here; the database work runs in the thread pool
-    ctx = ProtocolContext(settings, session, keyring, audit=audit_context(http))
+    ctx = protocol_context(request, session, http)
     outcome = await run_in_threadpool(authorize, ctx, http, browser_state(request))
     return render_outcome(request, settings, outcome)
 
@@ -46,7 +45,7 @@ async def authorization_endpoint(request: Request, settings: SettingsDep, keyrin
 @router.get("/authorize/resume")
 def resume_endpoint(request: Request, uid: str, settings: SettingsDep, keyring: KeyRingDep, session: DbSession) -> Response:
     http = http_request(request)
-    ctx = ProtocolContext(settings, session, keyring, audit=audit_context(http))
+    ctx = protocol_context(request, session, http)
     return render_outcome(request, settings, resume(ctx, uid, browser_state(request), http))
 
 

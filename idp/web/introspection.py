@@ -7,41 +7,26 @@ on every answer, errors included: RFC 7662 §2.2 responses describe tokens; RFC 
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, Request, Response
 
-from fastapi import APIRouter, Depends, Response
-
-from idp.protocol.context import ProtocolContext
 from idp.protocol.requests import HttpRequest
 from idp.protocol.server import build_server
-from idp.web.deps import DbSession, KeyRingDep, SettingsDep
-from idp.web.protocol_io import audit_context, read_http_request, to_response
+from idp.web.protocol_io import HttpRequestDep, run_protocol, to_response
 
 router = APIRouter()
 
-#: The request as the protocol reads it, body included (read asynchronously before the route runs).
-ProtocolRequest = Annotated[HttpRequest, Depends(read_http_request)]
-
-
-def _endpoint_response(
-    name: str, http: HttpRequest, settings: SettingsDep, keyring: KeyRingDep, session: DbSession
-) -> Response:
-    ctx = ProtocolContext(settings, session, keyring, audit=audit_context(http))
-    result = build_server(ctx).create_endpoint_response(name, http)
+async def _endpoint_response(name: str, request: Request, http: HttpRequest) -> Response:
+    result = await run_protocol(request, http, lambda ctx: build_server(ctx).create_endpoint_response(name, http))
     if result.header("Cache-Control") is None:
         result.headers.append(("Cache-Control", "no-store"))
     return to_response(result)
 
 
 @router.post("/introspect", include_in_schema=False)
-def introspection_endpoint(
-    http: ProtocolRequest, settings: SettingsDep, keyring: KeyRingDep, session: DbSession
-) -> Response:
-    return _endpoint_response("introspection", http, settings, keyring, session)
+async def introspection_endpoint(request: Request, http: HttpRequestDep) -> Response:
+    return await _endpoint_response("introspection", request, http)
 
 
 @router.post("/revoke", include_in_schema=False)
-def revocation_endpoint(
-    http: ProtocolRequest, settings: SettingsDep, keyring: KeyRingDep, session: DbSession
-) -> Response:
-    return _endpoint_response("revocation", http, settings, keyring, session)
+async def revocation_endpoint(request: Request, http: HttpRequestDep) -> Response:
+    return await _endpoint_response("revocation", request, http)

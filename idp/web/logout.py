@@ -23,7 +23,7 @@ from idp.settings import Settings
 from idp.web import csrf
 from idp.web.deps import DatabaseDep, DbSession, KeyRingDep, SettingsDep
 from idp.web.pages import error_page, render
-from idp.web.protocol_io import audit_context, read_http_request
+from idp.web.protocol_io import protocol_context, read_http_request
 
 router = APIRouter()
 
@@ -51,7 +51,7 @@ PROBLEMS = {
 async def end_session_endpoint(request: Request, settings: SettingsDep, keyring: KeyRingDep, session: DbSession,
                                database: DatabaseDep, background: BackgroundTasks) -> Response:
     http = await read_http_request(request)
-    ctx = ProtocolContext(settings, session, keyring, audit=audit_context(http))
+    ctx = protocol_context(request, session, http)
     pairs = http.form if request.method == "POST" else http.query
     outcome = await run_in_threadpool(logout.end_session, ctx, pairs, request.cookies.get(sessions.COOKIE_NAME))
     if isinstance(outcome, logout.AskConfirmation):
@@ -72,7 +72,7 @@ async def confirm_endpoint(request: Request, settings: SettingsDep, keyring: Key
         csrf.verify(request, settings, dict(http.form).get(csrf.FIELD_NAME))
     except csrf.CsrfRejected:
         return error_page(request, settings, "csrf", status=403)
-    ctx = ProtocolContext(settings, session, keyring, audit=audit_context(http))
+    ctx = protocol_context(request, session, http)
     outcome = await run_in_threadpool(logout.confirmed, ctx, http.form, request.cookies.get(sessions.COOKIE_NAME))
     return _logged_out(request, settings, database, background, ctx, outcome)
 

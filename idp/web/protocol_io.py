@@ -7,10 +7,16 @@ response that carries a token or a code gets ``Cache-Control: no-store`` from th
 
 from __future__ import annotations
 
-from fastapi import Request, Response
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from idp.audit import AuditContext
 from idp.observability.context import current_request_id
+from idp.db import Session
+from idp.protocol.context import ProtocolContext
 from idp.protocol.requests import HttpRequest
 from idp.protocol.responses import ProtocolResponse
 
@@ -43,6 +49,33 @@ def audit_context(http: HttpRequest | Request) -> AuditContext:
     else:
         ip = http.client_ip
     return AuditContext(ip_address=ip, request_id=current_request_id())
+
+
+def protocol_context(request: Request, session: Session, http: HttpRequest) -> ProtocolContext:
+    """The context of one protocol request: the app's settings, key ring and client cache, this request's
+    transaction, and who is calling from where."""
+    state = request.app.state
+    return ProtocolContext(state.settings, session, state.keyring, audit=audit_context(http), clients=state.client_cache)
+
+
+#: The request as the protocol reads it, body included (read asynchronously before the protocol runs).
+HttpRequestDep = Annotated[HttpRequest, Depends(read_http_request)]
+
+T = TypeVar("T")
+
+
+async def run_protocol(request: Request, http: HttpRequest, work: Callable[[ProtocolContext], T]) -> T:
+    """Run synchronous protocol code in the thread pool, inside one transaction that commits before we answer.
+
+    One hop to the thread pool per request (a sync ``DbSession`` dependency plus a sync route would take two or
+    three), which is most of what the hot endpoints spend outside the protocol itself.
+    """
+
+    def in_thread() -> T:
+        with request.app.state.database.session() as session:
+            return work(protocol_context(request, session, http))
+
+    return await run_in_threadpool(in_thread)
 
 
 def to_response(result: ProtocolResponse) -> Response:
