@@ -10,8 +10,9 @@ The Jinja2 environment is built on first use, not at import time.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 
@@ -67,4 +68,50 @@ def activation_email(
         link=link,
         validity=french_duration(validity),
         establishment_name=establishment_name,
+    )
+
+
+PASSWORD_CHANGED_SUBJECT = "Votre mot de passe a été modifié"
+PASSWORD_RESET_SUBJECT = "Réinitialisation de votre mot de passe ViaTrajectoire"
+_PARIS = "Europe/Paris"
+
+
+def french_moment(moment: datetime) -> str:
+    """``12/03/2026 à 10:42 (heure de Paris)``: French people read times in their own zone."""
+    try:
+        local, zone = moment.astimezone(ZoneInfo(_PARIS)), "heure de Paris"
+    except ZoneInfoNotFoundError:  # a machine without tz data: say UTC rather than give a wrong local time
+        local, zone = moment.astimezone(UTC), "UTC"
+    return f"{local:%d/%m/%Y} à {local:%H:%M} ({zone})"
+
+
+def password_changed_email(
+    *, to: str, given_name: str, family_name: str, login: str, changed_at: datetime, forgot_link: str
+) -> EmailMessage:
+    """SPEC §1.1.2: "votre mot de passe a été modifié", with what to do if the person did not do it."""
+    return render_email(
+        "password_changed",
+        to=to,
+        subject=PASSWORD_CHANGED_SUBJECT,
+        given_name=given_name,
+        family_name=family_name,
+        login=login,
+        changed_at=french_moment(changed_at),
+        forgot_link=forgot_link,
+    )
+
+
+def password_reset_email(
+    *, to: str, given_name: str, family_name: str, login: str, link: str, validity: timedelta
+) -> EmailMessage:
+    """SPEC §1.4: a single-use link to choose a new password, naming the account it is for."""
+    return render_email(
+        "password_reset",
+        to=to,
+        subject=PASSWORD_RESET_SUBJECT,
+        given_name=given_name,
+        family_name=family_name,
+        login=login,
+        link=link,
+        validity=french_duration(validity),
     )
