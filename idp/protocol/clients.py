@@ -112,18 +112,15 @@ def register_client(
         minimum_acr=metadata.minimum_acr,
     )
     storage.add_client(session, client)
-    record(
-        session,
-        "client.created",
-        context=context,
-        client_id=client_id,
-        details={
-            "client_name": client.client_name,
-            "auth_method": client.token_endpoint_auth_method,
-            "grant_types": client.grant_types,
-            "credential_generated": metadata.client_secret is None and secret is not None,
-        },
-    )
+    details = {
+        "client_name": client.client_name,
+        "auth_method": client.token_endpoint_auth_method,
+        "grant_types": client.grant_types,
+        "credential_generated": metadata.client_secret is None and secret is not None,
+    }
+    if context.client_id:  # the row's client_id names the new client; this, the one that registered it (admin API)
+        details["registered_by_client_id"] = context.client_id
+    record(session, "client.created", context=context, client_id=client_id, details=details)
     return RegisteredClient(client, secret)
 
 
