@@ -18,15 +18,20 @@ from fastapi.staticfiles import StaticFiles
 
 from idp import __version__
 from idp.db import Database
+from idp.authn.throttle import Throttle
 from idp.keys.ring import KeyRing
 from idp.observability.logging import configure_logging
+from idp.protocol.client_cache import ClientCache
 from idp.observability.middleware import RequestContextMiddleware
 from idp.settings import Settings, load_settings
+from idp.storage.counters import Counters
 from idp.web import authorize, discovery, health, jwks, login, metrics
 from idp.web.discovery import DiscoveryDocument
 from idp.web import introspection, userinfo
 from idp.web import token
 from idp.web import logout
+from idp.web import password
+from idp.web.admin.app import mount_admin_api
 from idp.web.security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger("idp")
@@ -44,10 +49,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         keyring.start()
         app.state.database = db
         app.state.keyring = keyring
+        counters = Counters.from_url(settings.redis_url)  # login throttling: Redis, or this process's memory
+        app.state.throttle = Throttle(settings, counters)
         log.info("idp started", extra={"issuer": settings.issuer, "database": db.backend})
         try:
             yield
         finally:
+            counters.close()
             if owns_database:
                 db.dispose()
 
@@ -61,6 +69,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.discovery = DiscoveryDocument(settings)
+    app.state.client_cache = ClientCache(settings.client_cache_seconds)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.issuer.startswith("https://"))
     app.add_middleware(RequestContextMiddleware)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "web" / "static")), name="static")
@@ -74,6 +83,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(userinfo.router)
     app.include_router(introspection.router)
     app.include_router(logout.router)
+    app.include_router(password.router)
+    mount_admin_api(app)  # /admin/api/v1: its own OpenAPI document and JSON errors, under the middleware above
     return app
 
 

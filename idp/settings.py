@@ -91,6 +91,44 @@ class Argon2Settings(Section):
     parallelism: int = Field(4, ge=1, description="Lanes.")
 
 
+class ThrottleSettings(Section):
+    """Brute-force protection of passwords and one-time codes (issue 4, item 7; SPEC §1.3).
+
+    Failures are counted per login (an unknown login is counted exactly like an account, so the throttle reveals
+    nothing) and per client address. The same numbers apply to one-time codes, counted apart from passwords.
+    """
+
+    account_free_attempts: int = Field(
+        5, ge=1, description="Consecutive failures allowed without delay; each further attempt waits first."
+    )
+    account_lock_after: int = Field(
+        10, ge=2, description="Consecutive failures that lock the login; every further failure locks it again."
+    )
+    lock_minutes: int = Field(15, ge=1, le=24 * 60, description="How long a temporary lock lasts.")
+    delay_base_seconds: int = Field(
+        1, ge=1, description="Wait after the last free failure; doubled by each further failure (1, 2, 4, 8 ...)."
+    )
+    delay_max_seconds: int = Field(30, ge=1, description="Ceiling of that increasing wait.")
+    failure_window_hours: int = Field(
+        12, ge=1, description="A series of failures is forgotten this long after its first failure (or on success)."
+    )
+    address_window_seconds: int = Field(900, ge=60, description="Window over which failures per address are counted.")
+    address_max_failures: int = Field(
+        100,
+        ge=1,
+        description="Failures (and, apart, one-time codes sent) allowed per client address (IPv6: per /64) in that "
+        "window; an establishment's staff often share one address, hence a generous default.",
+    )
+    code_resend_seconds: int = Field(60, ge=1, description="Minimum wait between two one-time codes on one channel.")
+    code_resend_max_per_hour: int = Field(5, ge=1, description="One-time codes sent to one account per hour.")
+
+    @model_validator(mode="after")
+    def _lock_after_free(self) -> ThrottleSettings:
+        if self.account_lock_after <= self.account_free_attempts:
+            raise ValueError("account_lock_after must be greater than account_free_attempts")
+        return self
+
+
 class PscSettings(Section):
     """Pro Santé Connect, the e-CPS federation (SPEC §1.6, reference §1)."""
 
@@ -137,12 +175,20 @@ class Settings(BaseSettings):
     issuer: str = Field("https://localhost:8443", description="The OP's issuer URL; every endpoint hangs from it.")
     database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL; postgresql:// uses psycopg 3.")
     database_pool_size: int = Field(10, ge=1, description="Connections kept per process (PostgreSQL).")
+    client_cache_seconds: float = Field(
+        10.0, ge=0, description="How long a process keeps a registered client in memory (0: always read the table)."
+    )
     redis_url: str = Field("", description="Redis for state shared by several instances; empty: in-process.")
     smtp_url: str = Field(
         "",
         description="smtp://[user:pass@]host:port (STARTTLS with ?starttls=1) or smtps://; empty: e-mails go to the log.",
     )
     mail_from: str = Field("ViaTrajectoire <no-reply@viatrajectoire.fr>", description="From: of every e-mail.")
+    portal_url: str = Field(
+        "https://www.viatrajectoire.fr",
+        pattern=r"^https?://[^\s]+$",
+        description="The ViaTrajectoire front-end, linked from pages reached outside a login (password set).",
+    )
     sms_url: str = Field("", description="HTTP gateway that sends SMS; empty: SMS go to the log.")
     sms_token: SecretStr = Field(SecretStr(""), description="Bearer token for the SMS gateway.")
     secret_key: SecretStr = Field(
@@ -166,6 +212,7 @@ class Settings(BaseSettings):
     argon2: Argon2Settings = Field(default_factory=Argon2Settings)
     psc: PscSettings = Field(default_factory=PscSettings)
     card: CardSettings = Field(default_factory=CardSettings)
+    throttle: ThrottleSettings = Field(default_factory=ThrottleSettings)
 
     @field_validator("issuer")
     @classmethod

@@ -2,8 +2,8 @@
 
 The answer is the same for an unknown login, a wrong password, an account without a password yet and a disabled
 account (``None``), and an unknown login still spends one Argon2 verification, so neither the message nor the time
-tells whether an account exists. A hash made with older parameters is replaced on a successful login.
-(Throttling and temporary locks come with the professional-accounts work.)
+tells whether an account exists. A hash made with older parameters is replaced on a successful login. Delays and
+temporary locks are ``idp.authn.throttle``'s, decided before this is called.
 """
 
 from __future__ import annotations

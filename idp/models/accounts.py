@@ -55,6 +55,9 @@ class Account(UUIDPrimaryKey, Timestamps, Base):
     last_login_at: Mapped[datetime | None]
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None]
+    # The current series of password failures (idp.authn.throttle): when it began and when it last grew.
+    first_failed_login_at: Mapped[datetime | None]
+    last_failed_login_at: Mapped[datetime | None]
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("accounts.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime | None] = mapped_column(onupdate=func.now())
     disabled_at: Mapped[datetime | None]

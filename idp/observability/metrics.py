@@ -11,6 +11,9 @@ never from request input (each distinct value is a new time series):
 - ``SIGNING_KEY_ROTATIONS.inc()``.
 - ``AUDIT_EVENTS.labels(event=..., outcome=...)``: incremented by the audit writer, one per event written.
 - ``NOTIFICATIONS_SENT.labels(channel=..., outcome=...)``: ``email``/``sms``, ``sent``/``failed``.
+- ``THROTTLED.labels(action=..., reason=...)``: ``action`` is ``password``, ``otp`` or ``otp_send``; ``reason``
+  is ``delayed``, ``locked`` or ``address`` (``idp.authn.throttle``).
+- ``LOCKS.labels(factor=...)``: temporary locks imposed after repeated failures, ``password`` or ``otp``.
 
 Several uvicorn workers: when ``PROMETHEUS_MULTIPROC_DIR`` is set before the processes start, prometheus_client
 keeps the values in files in that directory and ``render()`` sums them over every worker. The directory must be
@@ -60,6 +63,11 @@ AUDIT_EVENTS = Counter("idp_audit_events", "Audit events written, by event name 
 NOTIFICATIONS_SENT = Counter(
     "idp_notifications_sent", "E-mails and SMS handed to their gateway, by channel and outcome.", ["channel", "outcome"]
 )
+THROTTLED = Counter(
+    "idp_throttled", "Attempts refused by throttling before any secret was checked, by action and reason.",
+    ["action", "reason"],
+)
+LOCKS = Counter("idp_locks", "Temporary locks imposed after repeated failures, by factor.", ["factor"])
 
 # The middleware's hot path: label children looked up once per (method, route, status) instead of going through
 # ``labels()`` (validation and a lock) on every request. Bounded because its keys are bounded (see the middleware).

@@ -47,7 +47,18 @@ def incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str | None:
 def route_template(scope: Scope) -> str:
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) and path else UNMATCHED
+    if not isinstance(path, str) or not path:
+        return UNMATCHED
+    if hasattr(route, "routes"):  # a Mount no inner route matched (static files): its own path, one series
+        return path
+    return _mount_prefix(scope) + path
+
+
+def _mount_prefix(scope: Scope) -> str:
+    """The path of the mount the matched route lives under (``/admin/api/v1``), or "": a mounted application's
+    routes know only their own part of the path (the mount adds its part to ``root_path``)."""
+    root_path = scope.get("root_path", "")
+    return root_path[len(scope.get("app_root_path", root_path)) :]
 
 
 class RequestContextMiddleware:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from idp.models import Account, Establishment, Membership
@@ -29,6 +29,20 @@ def add_membership(session: Session, membership: Membership) -> Membership:
 
 def account_by_username(session: Session, username: str) -> Account | None:
     return session.scalar(select(Account).where(Account.username == username))
+
+
+def account_by_id(session: Session, account_id: uuid.UUID) -> Account | None:
+    return session.get(Account, account_id)
+
+
+def accounts_by_email(session: Session, email: str) -> list[Account]:
+    """Every account with this e-mail address, compared without case (several people may share an address).
+
+    ``lower(email)`` cannot use ``ix_accounts_email``; the forgotten-password form, its only caller, runs after
+    the response is sent, so the scan costs no one a wait and reveals nothing through timing.
+    """
+    query = select(Account).where(func.lower(Account.email) == email.strip().lower())
+    return list(session.scalars(query.order_by(Account.username, Account.id)))
 
 
 def account_by_rpps(session: Session, rpps: str) -> Account | None:

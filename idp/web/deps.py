@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from idp.authn.throttle import Throttle
 from idp.db import Database, Session
 from idp.keys.ring import KeyRing
 from idp.settings import Settings
@@ -29,6 +30,10 @@ async def get_keyring(request: Request) -> KeyRing:
     return request.app.state.keyring
 
 
+async def get_throttle(request: Request) -> Throttle:
+    return request.app.state.throttle
+
+
 def get_session(request: Request) -> Iterator[Session]:
     with request.app.state.database.session() as session:
         yield session
@@ -37,4 +42,5 @@ def get_session(request: Request) -> Iterator[Session]:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 KeyRingDep = Annotated[KeyRing, Depends(get_keyring)]
+ThrottleDep = Annotated[Throttle, Depends(get_throttle)]
 DbSession = Annotated[Session, Depends(get_session, scope="function")]

@@ -18,13 +18,15 @@ from idp.interaction import service as interactions
 from idp.models import Interaction
 from idp.settings import Settings
 from idp.web import csrf
-from idp.web.deps import DbSession, SettingsDep
+from idp.web.deps import DbSession, SettingsDep, ThrottleDep
 from idp.web.pages import error_page, render
 from idp.web.protocol_io import audit_context
 
 router = APIRouter()
 
 BAD_CREDENTIALS = "Nom d'utilisateur ou mot de passe incorrect."
+#: Said alike whether the login is delayed, locked or refused for its address, and whether it exists (issue 4, 7).
+TOO_MANY_ATTEMPTS = "Trop de tentatives. Réessayez dans quelques minutes."
 
 
 def _form(request: Request, settings: Settings, row: Interaction, *, username: str = "", error: str | None = None, status: int = 200) -> Response:
@@ -46,6 +48,7 @@ def login_submit(
     request: Request,
     settings: SettingsDep,
     session: DbSession,
+    throttle: ThrottleDep,
     uid: str = Form(""),
     username: str = Form(""),
     password: str = Form(""),
@@ -61,10 +64,17 @@ def login_submit(
         return error_page(request, settings, "interaction_unavailable")
     audit = audit_context(request)
     client_id = row.params.get("client_id")
+    attempt = throttle.before_password_attempt(session, login=username, context=audit, client_id=client_id)
+    if not attempt.allowed:  # refused before the password is looked at
+        refused = _form(request, settings, row, username=username, error=TOO_MANY_ATTEMPTS, status=429)
+        refused.headers["Retry-After"] = str(attempt.verdict.retry_after)
+        return refused
     account = check_password(session, settings, username, password)
     if account is None:
+        throttle.record_failure(session, attempt)
         record(session, "login.password.failed", context=audit, outcome="failure", client_id=client_id)
         return _form(request, settings, row, username=username, error=BAD_CREDENTIALS, status=401)
+    throttle.record_success(session, attempt)
     current = sessions.load(session, settings, request.cookies.get(sessions.COOKIE_NAME))
     started = sessions.authenticated(
         session, settings, account=account, acr=acr_of("password"), amr=amr_of("password"), current=current,
