@@ -15,7 +15,7 @@ What it does, and undoes (everything it starts is stopped in ``finally``, whatev
    except: plain HTTP on 127.0.0.1 (the peer is plain HTTP too; in production nginx terminates TLS),
    ``IDP_ENVIRONMENT=test`` (production refuses an ``http://`` issuer), ``IDP_LOG_LEVEL=WARNING`` (no access line
    per request), ``PROMETHEUS_MULTIPROC_DIR`` an empty temporary directory (as several workers need).
-3. The peer: ``/work/shared/bench-peer/peer.sh`` in ``var/bench-peer`` (``setup`` the first time only), started
+3. The peer: ``../shared/bench-peer/peer.sh`` in ``var/bench-peer`` (``setup`` the first time only), started
    with ``LOGIN_HASH=argon2id`` so that its login verifies an argon2id hash as ours does (``--peer-login-hash
    none`` for a plain comparison; its argon2 parameters are lighter than ours: m=19 MiB t=2 p=1 against 64 MiB t=3
    p=4, which weighs on the whole code flow only).
@@ -75,7 +75,7 @@ from tests.support.databases import (  # noqa: E402
 )
 
 IDP = str(ROOT / ".venv" / "bin" / "idp")
-DEFAULT_PEER_KIT = Path("/work/shared/bench-peer")
+DEFAULT_PEER_KIT = ROOT.parent / "shared" / "bench-peer"  # the shared kit beside the project
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 BENCHES = ["discovery", "jwks", "token_cc", "token_code", "introspect", "userinfo", "refresh", "code_flow"]
 DRIVER_BENCHES = {"discovery", "jwks", "token_cc", "introspect", "userinfo", "refresh", "code_flow"}

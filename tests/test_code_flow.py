@@ -84,3 +84,15 @@ def test_sso_across_clients_keeps_one_session(client, settings: Settings, db: Da
     code = other.validate_callback(other.follow(other.start(request)), request)
     second = other.validate_id_token(other.exchange(code, request).json()["id_token"], nonce=request.nonce)
     assert second["sid"] == first["sid"] and second["auth_time"] == first["auth_time"]
+
+
+def test_unknown_and_display_parameters_are_ignored_and_nonce_is_optional(rp: RelyingParty, user) -> None:  # type: ignore[no-untyped-def]
+    # OIDC Core §3.1.2.1: unrecognised parameters are ignored; display, ui_locales, claims_locales are hints; the
+    # code flow does not require a nonce (Basic OP plan: request-with-unknown-parameter, display-page, ui_locales).
+    request = rp.authorization_request(extra_param="bobcat", display="page", ui_locales="se", claims_locales="se",
+                                       nonce=None)  # type: ignore[arg-type]
+    code = rp.validate_callback(rp.login(request, "john_wick", PASSWORD), request)
+    response = rp.exchange(code, request)
+    assert response.status_code == 200
+    claims = rp.validate_id_token(response.json()["id_token"], nonce=None, access_token=response.json()["access_token"])
+    assert "nonce" not in claims
