@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Uuid, func
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Uuid, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from idp.db import Base, UUIDPrimaryKey
@@ -51,6 +51,8 @@ class Account(UUIDPrimaryKey, Timestamps, Base):
     otp_channel: Mapped[str] = mapped_column(String(8), default="email")
     totp_secret_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
     totp_confirmed_at: Mapped[datetime | None]
+    # The RFC 6238 time step of the last code accepted: a code of that step or an older one is refused (§5.2).
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     first_password_login_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
     failed_login_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
