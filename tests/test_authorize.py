@@ -10,6 +10,8 @@ import html
 import json
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
+
 import pytest
 from sqlalchemy import select
 
@@ -106,7 +108,7 @@ def test_form_post_delivers_the_error_in_an_auto_submitting_form(rp: RelyingPart
     fields = {k: v for k, v in form["fields"].items() if k != "error_description"}
     assert fields == {"error": "login_required", "state": request.state, "iss": rp.issuer}
     csp = response.headers["content-security-policy"]
-    assert "form-action https://rp.example" in csp and "'unsafe-inline'" not in csp
+    assert "form-action 'self' https://rp.example;" in csp and "'unsafe-inline'" not in csp
     assert '<script src="/static/form_post.js"></script>' in response.text
 
 
@@ -167,8 +169,10 @@ def test_a_successful_login_resumes_the_authorization_and_audits_it(rp: RelyingP
     cookie = response.headers["set-cookie"]
     assert "idp_session=" in cookie and "HttpOnly" in cookie and "Secure" in cookie and "SameSite=lax" in cookie
     with db.session() as session:
-        succeeded = session.scalars(select(AuditEvent).where(AuditEvent.event == "login.password.succeeded")).one()
-    assert succeeded.account_id == user.id and succeeded.details == {"acr": ACR_WEAK}
+        password = session.scalars(select(AuditEvent).where(AuditEvent.event == "login.password.succeeded")).one()
+        succeeded = session.scalars(select(AuditEvent).where(AuditEvent.event == "login.succeeded")).one()
+    assert password.account_id == user.id
+    assert succeeded.account_id == user.id and succeeded.details == {"method": "password", "acr": ACR_WEAK}
 
 
 # -- the policy once logged in -------------------------------------------------------------------------------------
@@ -216,11 +220,22 @@ def test_prompt_none_with_max_age_exceeded_answers_login_required(rp: RelyingPar
 
 
 def test_a_voluntary_acr_that_cannot_be_reached_still_logs_in(rp: RelyingParty, user) -> None:  # type: ignore[no-untyped-def]
-    request = rp.authorization_request(acr_values=ACR_OTP)
+    request = rp.authorization_request(acr_values=ACR_CARD)
     assert rp.validate_callback(rp.login(request, "john_wick", PASSWORD), request)
 
 
-@pytest.mark.parametrize("acr", [ACR_OTP, ACR_CARD, "urn:unknown:acr"])
+@pytest.mark.parametrize("how", ["voluntary", "essential"])
+def test_an_otp_acr_is_stepped_up_to_the_code_page(rp: RelyingParty, user, how: str) -> None:  # type: ignore[no-untyped-def]
+    # Codes are optional in these settings (conftest), but a request asking for acr otp still gets one.
+    extra = ({"acr_values": ACR_OTP} if how == "voluntary"
+             else {"claims": json.dumps({"id_token": {"acr": {"essential": True, "values": [ACR_OTP]}}})})
+    page = rp.follow(rp.start(rp.authorization_request(**extra)))
+    assert isinstance(page, httpx.Response) and page.status_code == 200
+    after_password = rp.submit_login(page, "john_wick", PASSWORD)
+    assert after_password.status_code == 303 and after_password.headers["location"].startswith("/login/otp?uid=")
+
+
+@pytest.mark.parametrize("acr", [ACR_CARD, "urn:unknown:acr"])
 def test_an_essential_acr_that_cannot_be_reached_answers_unmet_authentication_requirements(rp: RelyingParty, user, acr: str) -> None:  # type: ignore[no-untyped-def]
     claims = json.dumps({"id_token": {"acr": {"essential": True, "values": [acr]}}})
     request = rp.authorization_request(claims=claims)
@@ -239,8 +254,9 @@ def test_a_client_minimum_acr_applies_to_every_request(client, settings, db: Dat
 
     make_client(db, settings, client_id="rp-strict", minimum_acr=ACR_OTP)
     strict = RelyingParty(client, settings.issuer, "rp-strict", REDIRECT_URI, client_secret=CLIENT_SECRET)
-    answer = _error_of(strict, strict.start(strict.authorization_request()))
-    assert answer["error"] == "unmet_authentication_requirements"
+    page = strict.follow(strict.start(strict.authorization_request()))
+    assert isinstance(page, httpx.Response) and page.status_code == 200  # the login page, then the code
+    assert strict.submit_login(page, "john_wick", PASSWORD).headers["location"].startswith("/login/otp?uid=")
 
 
 def test_an_interaction_serves_one_answer_only(rp: RelyingParty, user) -> None:  # type: ignore[no-untyped-def]

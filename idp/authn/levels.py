@@ -40,6 +40,10 @@ METHODS: Mapping[str, tuple[tuple[str, ...], str]] = MappingProxyType(
         "password+email_otp": (("pwd", "otp", "mfa"), ACR_OTP),
         "password+sms_otp": (("pwd", "sms", "mfa"), ACR_OTP),
         "password+totp": (("pwd", "otp", "mfa"), ACR_OTP),
+        # A browser still trusted after a code (SPEC §1.8 "fresh or on a browser still trusted"): RFC 8176 amr
+        # describes the methods used in *this* authentication, and no code was typed in it, so no "otp"/"sms";
+        # "mfa" because the level rests on two factors, the second proved when the browser was trusted.
+        "password+trusted_browser": (("pwd", "mfa"), ACR_OTP),
         "card": (("sc", "hwk", "pin", "mfa"), ACR_CARD),
         "ecps": (("mca", "mfa"), ACR_CARD),
     }
@@ -47,7 +51,9 @@ METHODS: Mapping[str, tuple[tuple[str, ...], str]] = MappingProxyType(
 
 #: The methods this release can run. A level no method reaches cannot be stepped up to: a request that demands it
 #: as essential gets ``unmet_authentication_requirements`` (SPEC §1.8).
-IMPLEMENTED_METHODS: tuple[str, ...] = ("password",)
+IMPLEMENTED_METHODS: tuple[str, ...] = (
+    "password", "password+email_otp", "password+sms_otp", "password+totp", "password+trusted_browser",
+)
 
 
 def amr_of(method: str) -> list[str]:

@@ -36,6 +36,8 @@ class Situation:
     #: True when the person has just authenticated for this very request (the interaction was finished):
     #: prompt=login and max_age are then satisfied by that authentication.
     fresh: bool = False
+    #: True when the session's account has not accepted the terms of use in force (``idp.accounts.terms``).
+    terms_pending: bool = False
 
 
 Check = Callable[[Situation], str | None]
@@ -73,12 +75,18 @@ def acr_not_satisfied(s: Situation) -> str | None:
     return None if satisfies(s.session.row.acr, wanted) else "acr_not_satisfied"
 
 
+def terms_pending(s: Situation) -> str | None:
+    # SPEC §1.1.3, §1.1.5: the terms in force must be accepted before any client gets an answer.
+    return "terms_pending" if s.session is not None and s.terms_pending else None
+
+
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("no_session", no_session),
     ("id_token_hint_mismatch", id_token_hint_mismatch),
     ("prompt_login", prompt_login),
     ("max_age", max_age),
     ("acr_not_satisfied", acr_not_satisfied),
+    ("terms_pending", terms_pending),
 )
 
 

@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from authlib.oauth2.rfc6749 import InvalidRequestError, OAuth2Error
 
+from idp.accounts import terms
 from idp.audit import record
 from idp.authn import sessions
 from idp.authn.levels import reachable
@@ -125,15 +126,18 @@ class _Pipeline:
         subject = _subject(live) if live else None
         grant = self.server.get_consent_grant(self.request, end_user=subject)
         fresh = resumed is not None and live is not None
-        reasons = evaluate(Situation(requirements, live, self.ctx.clock.now(), fresh=fresh))
+        pending = live is not None and terms.pending(self.ctx.session, self.ctx.settings, live.account.id)
+        reasons = evaluate(Situation(requirements, live, self.ctx.clock.now(), fresh=fresh, terms_pending=pending))
         reasons = self._settle_acr(reasons, requirements, resumed is not None)
         if reasons:
             if "none" in requirements.prompts:
                 raise _prompt_none_error(reasons)
-            if resumed is not None and not (set(reasons) - _SETTLED_BY_LOGIN):
-                resumed.result = None  # the login did not hold (session ended meanwhile): ask again
+            if resumed is not None:
+                # The login did not hold (session ended meanwhile), or a later step remains (terms): same
+                # interaction, its remaining reasons; the login pages show the step they call for.
+                resumed.result, resumed.reasons = None, reasons
                 return GoToLogin(resumed.uid, self.browser.interaction_cookie or "")
-            return self._park(reasons)
+            return self._park(reasons, requirements)
         assert subject is not None
         self.request.scope = _allowed_scope(self.client, self.data.get("scope") or "")
         answer = self.server.create_authorization_response(self.request, grant_user=subject, grant=grant)
@@ -152,7 +156,7 @@ class _Pipeline:
             return [r for r in reasons if r != "acr_not_satisfied"]
         return reasons
 
-    def _park(self, reasons: list[str]) -> GoToLogin:
+    def _park(self, reasons: list[str], requirements: LoginRequirements) -> GoToLogin:
         row, binding = interactions.begin(
             self.ctx.session,
             self.ctx.settings,
@@ -162,6 +166,8 @@ class _Pipeline:
             binding_cookie=self.browser.interaction_cookie,
             now=self.ctx.clock.now(),
         )
+        # The login pages ask for a code when the level asked for needs one, even where codes are not required.
+        row.state = {"wanted_acr": requirements.acr} if requirements.acr else {}
         return GoToLogin(row.uid, binding)
 
     def _deliver_code(self, answer: ProtocolResponse, subject: AuthenticatedSubject) -> Outcome:

@@ -1,24 +1,27 @@
 """The login page (SPEC §1.1, UI-TEXTS "Login"): username and password, for a parked interaction.
 
-GET shows the form; POST checks the CSRF token and the credentials, records the authentication in the browser
-session, finishes the interaction and sends the browser back to the authorization endpoint, which decides what
-comes next. A failed login answers the same words whatever was wrong.
+GET shows the step the interaction calls for (``idp.interaction.steps``): this form, or a redirect to the code or
+the terms page. POST checks the CSRF token and the credentials; then, on a browser not trusted for the account
+(``idp.authn.trusted_browsers``), it records the password in the interaction and goes to the code page
+(``idp.web.login_otp``); on a trusted browser the login ends here at acr otp (method ``password+trusted_browser``);
+where codes are not required and none is wanted, at acr weak. A failed login answers the same words whatever was
+wrong.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Form, Request, Response
-from fastapi.responses import RedirectResponse
 
 from idp.audit import record
-from idp.authn import sessions
-from idp.authn.levels import acr_of, amr_of
+from idp.authn import sessions, trusted_browsers
 from idp.authn.password_login import check_password
-from idp.interaction import service as interactions
+from idp.clock import utcnow
+from idp.interaction import steps
 from idp.models import Interaction
 from idp.settings import Settings
 from idp.web import csrf
 from idp.web.deps import DbSession, SettingsDep, ThrottleDep
+from idp.web.login_flow import complete, open_interaction, redirect, step_url
 from idp.web.pages import error_page, render
 from idp.web.protocol_io import audit_context
 
@@ -31,16 +34,20 @@ TOO_MANY_ATTEMPTS = "Trop de tentatives. Réessayez dans quelques minutes."
 
 def _form(request: Request, settings: Settings, row: Interaction, *, username: str = "", error: str | None = None, status: int = 200) -> Response:
     prefill = username or (row.params.get("login_hint") or "")[:254]
-    return render(request, settings, "login.html", {"uid": row.uid, "username": prefill, "error": error}, status=status)
+    return render(request, settings, "login.html", {"uid": row.uid, "username": prefill, "error": error}, status=status,
+                  form_leads_to=row.params.get("redirect_uri"))
 
 
 @router.get("/login")
 def login_page(request: Request, uid: str, settings: SettingsDep, session: DbSession) -> Response:
-    try:
-        row = interactions.load(session, settings, uid, request.cookies.get(interactions.COOKIE_NAME))
-    except interactions.InteractionUnavailable:
-        return error_page(request, settings, "interaction_unavailable")
-    return _form(request, settings, row)
+    row = open_interaction(request, settings, session, uid)
+    if isinstance(row, Response):
+        return row
+    live = sessions.load(session, settings, request.cookies.get(sessions.COOKIE_NAME))
+    step = steps.next_step(row, live)
+    if step == "otp" and steps.pending_account_id(row) is None and live is not None:
+        steps.password_proved(row, live.account.id, live.row.auth_time)  # step-up: the session proved it
+    return _form(request, settings, row) if step == "password" else redirect(step_url(step, row.uid))
 
 
 @router.post("/login")
@@ -58,10 +65,9 @@ def login_submit(
         csrf.verify(request, settings, csrf_token)
     except csrf.CsrfRejected:
         return error_page(request, settings, "csrf", status=403)
-    try:
-        row = interactions.load(session, settings, uid, request.cookies.get(interactions.COOKIE_NAME))
-    except interactions.InteractionUnavailable:
-        return error_page(request, settings, "interaction_unavailable")
+    row = open_interaction(request, settings, session, uid)
+    if isinstance(row, Response):
+        return row
     audit = audit_context(request)
     client_id = row.params.get("client_id")
     attempt = throttle.before_password_attempt(session, login=username, context=audit, client_id=client_id)
@@ -75,16 +81,13 @@ def login_submit(
         record(session, "login.password.failed", context=audit, outcome="failure", client_id=client_id)
         return _form(request, settings, row, username=username, error=BAD_CREDENTIALS, status=401)
     throttle.record_success(session, attempt)
-    current = sessions.load(session, settings, request.cookies.get(sessions.COOKIE_NAME))
-    started = sessions.authenticated(
-        session, settings, account=account, acr=acr_of("password"), amr=amr_of("password"), current=current,
-        ip_address=audit.ip_address, user_agent=request.headers.get("user-agent"),
-    )
-    interactions.finish(row, account_id=account.id, session_id=started.row.id, acr=started.row.acr,
-                        amr=list(started.row.amr), auth_time=started.row.auth_time)
-    record(session, "login.password.succeeded", context=audit, account_id=account.id, client_id=client_id,
-           details={"acr": started.row.acr})
-    response = RedirectResponse(f"/authorize/resume?uid={row.uid}", status_code=303)
-    csrf.set_cookie(response, settings, sessions.COOKIE_NAME, started.cookie_value,
-                    max_age=settings.tokens.session_ttl_seconds)
-    return response
+    record(session, "login.password.succeeded", context=audit, account_id=account.id, client_id=client_id)
+    now = utcnow()
+    trusted = trusted_browsers.is_trusted(session, settings, account.id,
+                                          request.cookies.get(trusted_browsers.COOKIE_NAME), now=now)
+    if trusted:
+        return complete(request, settings, session, row, account, "password+trusted_browser", audit)
+    if steps.code_wanted(row, settings.otp_required):
+        steps.password_proved(row, account.id, now)
+        return redirect(step_url("otp", row.uid))
+    return complete(request, settings, session, row, account, "password", audit)

@@ -87,7 +87,9 @@ def _confirmation_page(request: Request, settings: Settings, outcome: logout.Ask
         "return_to": asked.client.client_name if returning and asked.client else None,
         "username": outcome.account.username,
     }
-    return render(request, settings, "logout_confirm.html", context)
+    # Confirming ends at the client's post_logout_redirect_uri (verified before the page is shown).
+    return render(request, settings, "logout_confirm.html", context,
+                  form_leads_to=asked.redirect_to if returning and asked.problem is None else None)
 
 
 def _logged_out(request: Request, settings: Settings, database: Database, background: BackgroundTasks,

@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from idp.settings import Settings
 from idp.web import csrf
+from idp.web.security_headers import csp_allowing_forms_to
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -40,7 +41,17 @@ ERRORS: dict[str, tuple[str, str]] = {
 }
 
 
-def render(request: Request, settings: Settings, template: str, context: dict[str, Any], *, status: int = 200) -> HTMLResponse:
+def render(
+    request: Request,
+    settings: Settings,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status: int = 200,
+    form_leads_to: str | None = None,
+) -> HTMLResponse:
+    """Render a page; ``form_leads_to`` is the client URI its form ends at after redirects (see
+    ``security_headers.csp_allowing_forms_to``)."""
     token = csrf.csrf_token(request, settings)
     response = TEMPLATES.TemplateResponse(
         request, template, {"csrf_field": csrf.FIELD_NAME, "csrf_token": token, "settings": settings, **context},
@@ -48,6 +59,8 @@ def render(request: Request, settings: Settings, template: str, context: dict[st
     )
     csrf.ensure_cookie(request, response, settings)
     response.headers["Cache-Control"] = "no-store"
+    if form_leads_to:
+        response.headers["Content-Security-Policy"] = csp_allowing_forms_to(form_leads_to)
     return response
 
 

@@ -9,11 +9,26 @@ when the issuer is https.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+
+
+def csp_allowing_forms_to(*uris: str | None) -> str:
+    """The default policy, with ``form-action`` also allowing the origins of ``uris``.
+
+    Browsers apply ``form-action`` to every redirect that follows a form submission (CSP 3 §6.4.2): the login,
+    code and terms forms end, after ``/authorize/resume``, at the client's redirect URI, and the logout
+    confirmation at its ``post_logout_redirect_uri``. Those pages must name that origin, and only that one (the
+    URIs were checked against the client's registration before the page was shown).
+    """
+    origins = sorted({f"{parts.scheme}://{parts.netloc}" for uri in uris if uri and (parts := urlsplit(uri)).netloc})
+    if not origins:
+        return DEFAULT_CSP
+    return DEFAULT_CSP.replace("form-action 'self'", "form-action 'self' " + " ".join(origins))
 
 
 class SecurityHeadersMiddleware:

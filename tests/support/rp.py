@@ -12,6 +12,7 @@ import hashlib
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
@@ -139,11 +140,34 @@ class RelyingParty:
         fields = {**form["fields"], "username": username, "password": password}
         return self.http.post("/login", data=fields, follow_redirects=False)
 
-    def login(self, request: AuthorizationRequest, username: str, password: str) -> Callback:
-        """The whole front channel: /authorize, the login page if asked, back to the client."""
+    def submit_form(self, page: httpx.Response, action: str, **fields: str) -> httpx.Response:
+        """Submit the page's form posting to ``action`` (hidden fields such as uid and csrf_token kept)."""
+        assert page.status_code in (200, 400), page.text
+        [form] = [f for f in forms_of(page.text) if f["action"] == action]
+        return self.http.post(action, data={**form["fields"], **fields}, follow_redirects=False)
+
+    def login(self, request: AuthorizationRequest, username: str, password: str, *,
+              code_reader: Callable[[], str] | None = None, accept_terms: bool = False) -> Callback:
+        """The whole front channel: /authorize, the login page if asked, back to the client.
+
+        ``code_reader`` answers the confirmation code page (it returns the code the person received, e.g. from the
+        test's SMTP server); ``accept_terms`` ticks and submits the terms of use page.
+        """
         outcome = self.follow(self.start(request))
-        if isinstance(outcome, httpx.Response):
+        later_step = isinstance(outcome, httpx.Response) and any(
+            f["action"] in ("/login/otp", "/login/terms") for f in forms_of(outcome.text))
+        if isinstance(outcome, httpx.Response) and not later_step:
             outcome = self.follow(self.submit_login(outcome, username, password))
+        for _ in range(3):  # the later steps, in whatever order the OP asks for them
+            if not isinstance(outcome, httpx.Response):
+                break
+            actions = {f["action"] for f in forms_of(outcome.text)}
+            if code_reader is not None and "/login/otp" in actions:
+                outcome = self.follow(self.submit_form(outcome, "/login/otp", code=code_reader()))
+            elif accept_terms and "/login/terms" in actions:
+                outcome = self.follow(self.submit_form(outcome, "/login/terms", accept="yes"))
+            else:
+                break
         assert isinstance(outcome, Callback), f"no callback: {outcome.status_code} {outcome.text[:500]}"
         return outcome
 
@@ -194,10 +218,12 @@ class RelyingParty:
         assert re.fullmatch(r"[A-Za-z0-9_-]{8,}", claims.get("sid", "")), "sid missing"
         return claims
 
-    def code_flow(self, username: str, password: str, **extra: str) -> dict[str, Any]:
+    def code_flow(self, username: str, password: str, *, code_reader: Callable[[], str] | None = None,
+                  accept_terms: bool = False, **extra: str) -> dict[str, Any]:
         """Everything, validated: returns the token response with the ID token's claims under ``id_claims``."""
         request = self.authorization_request(**extra)
-        code = self.validate_callback(self.login(request, username, password), request)
+        callback = self.login(request, username, password, code_reader=code_reader, accept_terms=accept_terms)
+        code = self.validate_callback(callback, request)
         response = self.exchange(code, request)
         assert response.status_code == 200, response.text
         assert response.headers.get("cache-control") == "no-store"
