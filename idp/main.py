@@ -25,12 +25,13 @@ from idp.protocol.client_cache import ClientCache
 from idp.observability.middleware import RequestContextMiddleware
 from idp.settings import Settings, load_settings
 from idp.storage.counters import Counters
-from idp.web import authorize, discovery, health, jwks, login, metrics
+from idp.web import authorize, discovery, health, jwks, login, login_otp, login_terms, metrics
 from idp.web.discovery import DiscoveryDocument
 from idp.web import introspection, userinfo
 from idp.web import token
 from idp.web import logout
 from idp.web import password
+from idp.web import account
 from idp.web.admin.app import mount_admin_api
 from idp.web.security_headers import SecurityHeadersMiddleware
 
@@ -80,10 +81,13 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(discovery.router)
     app.include_router(authorize.router)
     app.include_router(login.router)
+    app.include_router(login_otp.router)
+    app.include_router(login_terms.router)
     app.include_router(userinfo.router)
     app.include_router(introspection.router)
     app.include_router(logout.router)
     app.include_router(password.router)
+    app.include_router(account.router)
     mount_admin_api(app)  # /admin/api/v1: its own OpenAPI document and JSON errors, under the middleware above
     return app
 

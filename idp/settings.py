@@ -197,7 +197,19 @@ class Settings(BaseSettings):
     )
     password_policy: PasswordPolicyName = Field(PasswordPolicyName.current, description="current or legacy (§1.2).")
     otp_remember_days: int = Field(30, ge=0, description="Days a browser stays trusted after a one-time code.")
-    cgu_version: str = Field("2022-08", description="Version of the terms of use users must have accepted.")
+    otp_required: bool = Field(
+        True,
+        description="Ask a one-time code after the password on a browser not trusted (SPEC §1.1.4). false only for "
+        "development and tests; refused in production.",
+    )
+    cgu_version: str = Field(
+        "2022-08",
+        pattern=r"^[A-Za-z0-9._-]{0,32}$",
+        description="Version of the terms of use users must have accepted; its text is config/cgu/<version>.html. "
+        "Empty: no terms asked (development and tests only).",
+    )
+    cgu_label: str = Field("Version Août 2022", description="The version as shown above the terms of use.")
+    cgu_dir: str = Field("", description="Folder of the terms of use texts (<version>.html); empty: the project's config/cgu.")
     listen_host: str = Field("127.0.0.1", description="Address `idp serve` binds.")
     listen_port: int = Field(8443, ge=1, le=65535, description="Port `idp serve` binds.")
     workers: int = Field(1, ge=1, description="uvicorn worker processes for `idp serve`.")
@@ -235,6 +247,10 @@ class Settings(BaseSettings):
             problems.append("IDP_ISSUER must be an https:// URL")
         if not self.smtp_url:
             problems.append("IDP_SMTP_URL must be set (e-mails carry links that must not go to the log)")
+        if not self.otp_required:
+            problems.append("IDP_OTP_REQUIRED must stay true (SPEC §1.1.4)")
+        if not self.cgu_version:
+            problems.append("IDP_CGU_VERSION must name the terms of use in force")
         if problems:
             raise ValueError("refusing to run in production: " + "; ".join(problems))
         return self

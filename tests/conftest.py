@@ -97,7 +97,13 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         # Cheap hashing in tests; the production parameters are measured by bench/.
         "argon2": {"time_cost": 1, "memory_cost_kib": 8192, "parallelism": 1},
         "keys": {"rsa_key_size": 2048, "refresh_seconds": 0},
+        # The login's later steps (code, terms) have their own tests (test_login_otp, test_terms, test_first_login);
+        # elsewhere a password is the whole login.
+        "otp_required": False,
+        "cgu_version": "",
     }
+    if overrides.get("environment") == "production":  # production refuses both: keep its own defaults
+        del values["otp_required"], values["cgu_version"]
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
 

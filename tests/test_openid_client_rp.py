@@ -104,6 +104,8 @@ def live_op(base_database_url: str | None, tmp_path_factory: pytest.TempPathFact
             IDP_TLS_CERTFILE=str(certfile),
             IDP_TLS_KEYFILE=str(keyfile),
             IDP_LOG_LEVEL="WARNING",
+            IDP_OTP_REQUIRED="false",  # the code and terms steps have their own tests
+            IDP_CGU_VERSION="",
             # Cheap hashing, as in the rest of the suite (bench/ measures the production parameters).
             IDP_ARGON2__TIME_COST="1",
             IDP_ARGON2__MEMORY_COST_KIB="8192",
