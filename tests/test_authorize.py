@@ -271,3 +271,14 @@ def test_an_interaction_serves_one_answer_only(rp: RelyingParty, user) -> None: 
 def test_unknown_scopes_are_left_out_not_refused(rp: RelyingParty, user) -> None:  # type: ignore[no-untyped-def]
     request = rp.authorization_request(scope="openid profile wishful_thinking")
     assert rp.validate_callback(rp.login(request, "john_wick", PASSWORD), request)
+
+
+def test_the_login_form_may_lead_to_the_client_and_nowhere_else(rp: RelyingParty, user) -> None:  # type: ignore[no-untyped-def]
+    # Browsers apply form-action to the redirects after a form post (CSP 3): the login form ends, after
+    # /authorize/resume, at the client's redirect URI, so exactly that origin is allowed (found by Chromium).
+    page = rp.follow(rp.start(rp.authorization_request()))
+    csp = page.headers["content-security-policy"]
+    assert "form-action 'self' https://rp.example;" in csp
+    assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp
+    error = rp.http.get("/login?uid=unknown")
+    assert "form-action 'self';" in error.headers["content-security-policy"]
