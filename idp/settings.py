@@ -184,6 +184,13 @@ class Settings(BaseSettings):
         description="smtp://[user:pass@]host:port (STARTTLS with ?starttls=1) or smtps://; empty: e-mails go to the log.",
     )
     mail_from: str = Field("ViaTrajectoire <no-reply@viatrajectoire.fr>", description="From: of every e-mail.")
+    login_contacts: dict[str, str] = Field(
+        {},
+        description=(
+            "Region -> who to contact for an account, shown on the login page (empty: the generic sentence); "
+            "IDP_LOGIN_CONTACTS (JSON) entries are merged into the file's."
+        ),
+    )
     portal_url: str = Field(
         "https://www.viatrajectoire.fr",
         pattern=r"^https?://[^\s]+$",
