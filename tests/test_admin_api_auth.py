@@ -115,7 +115,7 @@ def test_the_openapi_document_lists_every_operation(world: AdminWorld) -> None:
         ("/establishments/{finess}/referents", "get"), ("/establishments/{finess}/referents", "post"),
         ("/establishments/{finess}/referents/{login}", "delete"),
         ("/users", "get"), ("/users", "post"), ("/users/{login}", "get"), ("/users/{login}/disable", "post"),
-        ("/users/{login}/activation", "post"), ("/clients", "get"), ("/clients", "post"),
+        ("/users/{login}/activation", "post"), ("/users/{login}/password-reset", "post"), ("/clients", "get"), ("/clients", "post"),
     }
     assert document["servers"] == [{"url": API}]
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"

@@ -169,3 +169,40 @@ def test_disable(world: AdminWorld) -> None:
     [event] = world.audit("user.disabled", "bob")
     assert event.client_id == ADMIN_CLIENT
     error(world.post("/users/nobody/disable", token), 404, "not_found")
+
+
+RESET_LINK = re.compile(r"https://idp\.test(/password/reset\?token=[A-Za-z0-9_-]+)")
+
+
+def test_an_administrator_sends_a_password_reset_link(world: AdminWorld, smtp: SmtpServer) -> None:
+    world.member("bob")
+    token = world.admin_token()
+    response = world.post("/users/bob/password-reset", token)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"login": "bob", "valid_minutes": world.settings.links.password_reset_ttl_minutes}
+    [mail] = [m for m in smtp.received if m.rcpt_tos == ["bob@hopital.example"]]
+    path = RESET_LINK.search(mail.message.get_body(("plain",)).get_content()).group(1)  # type: ignore[union-attr]
+    page = world.http.get(path)
+    assert page.status_code == 200 and "Définition de votre mot de passe" in page.text
+    [event] = [e for e in world.audit("password.reset.requested") if e.outcome == "success"]
+    assert event.client_id == ADMIN_CLIENT
+
+
+def test_a_reset_link_only_for_active_accounts_managed_by_the_referent(world: AdminWorld, smtp: SmtpServer) -> None:
+    token = world.admin_token()
+    world.post("/users", token, user_document("jeanne"))  # pending: activation first
+    assert "active" in error(world.post("/users/jeanne/password-reset", token), 400, "invalid_input")
+    world.member("bob", FINESS_B)
+    world.referent("claire", FINESS_A)
+    referent = world.person_token("claire")
+    error(world.post("/users/bob/password-reset", referent), 404, "not_found")  # not theirs: as if unknown
+    smtp.received.clear()
+    error(world.post("/users/nobody/password-reset", token), 404, "not_found")
+    assert smtp.received == []
+
+
+def test_a_password_reset_with_the_mail_server_down_is_503(world: AdminWorld) -> None:
+    world.member("bob")
+    dead = SmtpEmailSender(f"smtp://127.0.0.1:{free_port()}", "no-reply@viatrajectoire.fr", timeout=2)
+    admin_app(world.app).dependency_overrides[get_email_sender] = lambda: dead
+    error(world.post("/users/bob/password-reset", world.admin_token()), 503, "delivery_failed")

@@ -96,6 +96,11 @@ class ActivationSent(BaseModel):
     expires_at: str
 
 
+class ResetSent(BaseModel):
+    login: str
+    valid_minutes: int
+
+
 class ReferentRequest(BaseModel):
     """Promote an existing establishment account (``username`` alone); a full user document creates one instead."""
 

@@ -10,8 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, status
 
+from idp.accounts.password_reset import request_reset
 from idp.accounts.users import create_user, disable_user, list_users, send_activation_again, user_documents
 from idp.db import Session
+from idp.errors import InvalidInput
 from idp.models import Account
 from idp.notify.outbox import Outbox
 from idp.web.admin import schemas
@@ -99,3 +101,20 @@ def send_activation(
     link = send_activation_again(session, settings, login, outbox=outbox, context=principal.audit)
     commit_then_send(session, outbox, sender)
     return {"login": login, "expires_at": link.expires_at.isoformat()}
+
+
+@router.post("/{login}/password-reset", summary="E-mail a password reset link", response_model=schemas.ResetSent,
+             responses=documented(400, 404, 503))
+def send_password_reset(
+    login: schemas.Login, principal: Principal, session: DbSession, settings: SettingsDep, sender: EmailSenderDep
+) -> dict[str, Any]:
+    """For an ``active`` account only (400 otherwise): the person gets the same single-use link as from "Mot de
+    passe oublié ?" (valid ``IDP_LINKS__PASSWORD_RESET_TTL_MINUTES``); earlier reset links stop working. 503
+    ``delivery_failed`` when the mail server fails."""
+    account = changeable_user(session, principal, login)
+    outbox = Outbox()
+    if not request_reset(session, settings, account.username or account.rpps or "", outbox=outbox,
+                         context=principal.audit):
+        raise InvalidInput(f"{login} is {account.status}: only an active account can be sent a reset link")
+    commit_then_send(session, outbox, sender)
+    return {"login": login, "valid_minutes": settings.links.password_reset_ttl_minutes}
