@@ -1,5 +1,5 @@
-# idp container image (production mode: it refuses to start until IDP_SECRET_KEY, IDP_ISSUER, IDP_DATABASE_URL and
-# IDP_SMTP_URL are given). `docker build -t idp .`, `docker run ... idp idp db upgrade` once, then `docker run ... idp`.
+# idp container image (production mode: it refuses to start until IDP_SECRET_KEY, IDP_ISSUER, IDP_DATABASE_URL,
+# IDP_SMTP_URL and IDP_SMS_URL are given). `docker build -t idp .`, `docker run ... idp idp db upgrade` once, then `docker run ... idp`.
 # Stage 1 builds a wheel and its dependencies; stage 2 installs them into a slim image that runs as a non-root user.
 
 FROM python:3.11-slim AS build

@@ -8,7 +8,7 @@ Sources, strongest first: keyword arguments (tests), ``IDP_*`` environment varia
 ``config/idp.example.toml`` documents every key with its default; a test keeps it complete.
 
 In production the service refuses to start with the development secret, a short secret, an ``http://`` issuer
-or no SMTP server (e-mails would otherwise be written to the log, action links included).
+or no SMTP server or SMS gateway (messages would otherwise be written to the log, with their links and codes).
 """
 
 from __future__ import annotations
@@ -254,6 +254,8 @@ class Settings(BaseSettings):
             problems.append("IDP_ISSUER must be an https:// URL")
         if not self.smtp_url:
             problems.append("IDP_SMTP_URL must be set (e-mails carry links that must not go to the log)")
+        if not self.sms_url:
+            problems.append("IDP_SMS_URL must be set (SMS carry one-time codes that must not go to the log)")
         if not self.otp_required:
             problems.append("IDP_OTP_REQUIRED must stay true (SPEC §1.1.4)")
         if not self.cgu_version:

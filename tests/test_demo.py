@@ -52,7 +52,8 @@ def test_demo_setup_makes_keys_accounts_and_client_once(settings: Settings, db: 
 
 def test_demo_setup_is_refused_in_production(database_url: str, db: Database) -> None:
     production = make_settings(
-        database_url, environment="production", issuer="https://idp.example", smtp_url="smtp://127.0.0.1:25"
+        database_url, environment="production", issuer="https://idp.example", smtp_url="smtp://127.0.0.1:25",
+        sms_url="https://sms.example/send",
     )
     result = CliRunner().invoke(cli, ["demo", "setup"], obj=CliContext(production, db))
     assert result.exit_code == 2

@@ -196,7 +196,8 @@ def test_users_create_delivers_the_activation_email(db: Database, database_url: 
 
 @pytest.mark.usefixtures("establishment")
 def test_production_never_prints_the_link(db: Database, database_url: str, smtp: SmtpServer) -> None:
-    settings = make_settings(database_url, smtp_url=smtp.url(), environment="production", secret_key=TEST_SECRET_KEY)
+    settings = make_settings(database_url, smtp_url=smtp.url(), environment="production", secret_key=TEST_SECRET_KEY,
+                             sms_url="https://sms.example/send")
     result = create(settings, db)
     assert result.exit_code == 0, result.stderr
     assert "activation_url" not in result.stdout and "idp_act_" not in result.stdout

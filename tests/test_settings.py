@@ -66,6 +66,7 @@ PRODUCTION_OK = {
     "issuer": "https://idp.viatrajectoire.fr",
     "secret_key": STRONG_SECRET,
     "smtp_url": "smtp://mail.internal:25",
+    "sms_url": "https://sms.internal/send",
 }
 
 
@@ -80,6 +81,7 @@ def test_production_accepts_a_complete_configuration() -> None:
         ({"secret_key": "short-secret"}, "IDP_SECRET_KEY"),
         ({"issuer": "http://idp.viatrajectoire.fr"}, "IDP_ISSUER"),
         ({"smtp_url": ""}, "IDP_SMTP_URL"),
+        ({"sms_url": ""}, "IDP_SMS_URL"),
     ],
 )
 def test_production_refuses_development_values(override: dict[str, str], complaint: str) -> None:
