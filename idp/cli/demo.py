@@ -142,3 +142,5 @@ def _report(settings: Settings, keys: list[str], users: list[str], client: bool)
         role = "référent    " if user.referent else "professional"
         click.echo(f"  {role}    username={user.username}  password={user.password}")
     click.echo("  (self-signed certificate: curl -k, or accept it in the browser)")
+    if not settings.smtp_url:
+        click.echo("  e-mails (activation links, confirmation codes) are written to the server log: IDP_SMTP_URL is unset")
