@@ -139,3 +139,12 @@ def rp(client: TestClient, settings: Settings, db: Database):  # type: ignore[no
 
     registered = make_client(db, settings)
     return RelyingParty(client, settings.issuer, registered["client_id"], REDIRECT_URI, client_secret=CLIENT_SECRET)
+
+
+@pytest.fixture
+def smtp():  # type: ignore[no-untyped-def]
+    """A real SMTP server (aiosmtpd) on a free port; tests read the e-mails it received."""
+    from tests.support.smtp import smtp_server
+
+    with smtp_server() as server:
+        yield server

@@ -5,7 +5,6 @@ expired, replaced, bound to an address that changed) get a page saying so. Mail 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
 import httpx
@@ -28,18 +27,12 @@ from idp.notify.email import build_email_sender
 from idp.notify.outbox import Outbox
 from idp.settings import Settings
 from tests.conftest import TEST_ISSUER, make_settings
-from tests.support.password_pages import mail_server, NEW_PASSWORD, alert_of, link_in, submit_password, text_of
+from tests.support.password_pages import NEW_PASSWORD, alert_of, link_in, submit_password, text_of
 from tests.support.rp import RelyingParty
 from tests.support.smtp import SmtpServer
 
 ACTIVATE = "/password/activate"
 POLICY = "(12 caractères minimum, comportant au moins 1 minuscule, 1 majuscule, 1 chiffre et 1 caractère spécial)"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with mail_server() as server:
-        yield server
 
 
 @pytest.fixture

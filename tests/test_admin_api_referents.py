@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -12,16 +11,10 @@ from idp.db import Database
 from idp.settings import Settings
 from tests.conftest import make_settings
 from tests.support.admin_api import ADMIN_CLIENT, FINESS_A, FINESS_B, REFERENT_CLIENT, AdminWorld, error, user_document
-from tests.support.smtp import SmtpServer, smtp_server
+from tests.support.smtp import SmtpServer
 
 A_REFERENTS = f"/establishments/{FINESS_A}/referents"
 B_REFERENTS = f"/establishments/{FINESS_B}/referents"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
@@ -20,15 +19,9 @@ from tests.conftest import make_settings
 from tests.support.admin_api import (
     ADMIN_CLIENT, API, FINESS_A, FINESS_B, REFERENT_CLIENT, AdminWorld, admin_app, error, user_document,
 )
-from tests.support.smtp import SmtpServer, free_port, smtp_server
+from tests.support.smtp import SmtpServer, free_port
 
 LINK = re.compile(r"https://idp\.test/password/activate\?token=(idp_act_[A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -36,12 +35,6 @@ from tests.support.smtp import Credentials, SmtpServer, free_port, smtp_server, 
 FROM = "ViaTrajectoire <no-reply@viatrajectoire.fr>"
 FINESS = "010780195"
 LINK = re.compile(r"https://idp\.test/password/activate\?token=(idp_act_[A-Za-z0-9_-]+)")
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        yield server
 
 
 def a_message(**changes: str) -> EmailMessage:

@@ -3,7 +3,6 @@ password alone on the same browser; a code again on a new browser."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,13 +16,7 @@ from tests.conftest import make_settings
 from tests.support.factories import CLIENT_SECRET, PASSWORD, REDIRECT_URI
 from tests.support.login_codes import code_reader
 from tests.support.rp import RelyingParty
-from tests.support.smtp import SmtpServer, smtp_server
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        yield server
+from tests.support.smtp import SmtpServer
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ Mail goes through a real SMTP server; the relying party runs the whole code flow
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -28,17 +27,11 @@ from idp.settings import Settings
 from tests.conftest import TEST_ISSUER, make_settings
 from tests.support.backchannel_receiver import BackchannelReceiver
 from tests.support.factories import CLIENT_SECRET, PASSWORD, make_client, make_user
-from tests.support.password_pages import mail_server, NEW_PASSWORD, alert_of, form_of, link_in, submit_password, text_of
+from tests.support.password_pages import NEW_PASSWORD, alert_of, form_of, link_in, submit_password, text_of
 from tests.support.rp import RelyingParty
 from tests.support.smtp import SmtpServer, free_port
 
 FORGOT, RESET = "/password/forgot", "/password/reset"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with mail_server() as server:
-        yield server
 
 
 @pytest.fixture

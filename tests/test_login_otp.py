@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import time
 from datetime import timedelta
 
@@ -21,13 +20,7 @@ from tests.conftest import make_settings
 from tests.support.factories import CLIENT_SECRET, PASSWORD, REDIRECT_URI, make_client, make_user
 from tests.support.login_codes import code_reader, last_code
 from tests.support.rp import RelyingParty
-from tests.support.smtp import SmtpServer, smtp_server
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with smtp_server() as server:
-        yield server
+from tests.support.smtp import SmtpServer
 
 
 @pytest.fixture

@@ -57,7 +57,8 @@ from cryptography.hazmat.primitives import serialization
 from idp.db.migrate import upgrade
 from idp.devtls import ensure_self_signed
 from tests.support.databases import discard_database_url, new_database_url
-from tests.support.password_pages import mail_server, text_of
+from tests.support.smtp import smtp_server
+from tests.support.password_pages import text_of
 from tests.support.processes import IDP, free_port, idp_env, running
 from tests.support.rp import RelyingParty
 from tests.support.smtp import ReceivedMail, SmtpServer
@@ -295,7 +296,7 @@ def op(base_database_url: str | None, tmp_path_factory: pytest.TempPathFactory) 
         trust = ssl.create_default_context(cafile=str(certfile))
         port = free_port()
         issuer = f"https://localhost:{port}"
-        with mail_server() as smtp, Callbacks() as callbacks:
+        with smtp_server() as smtp, Callbacks() as callbacks:
             env = idp_env(
                 IDP_ENVIRONMENT="test",
                 IDP_ISSUER=issuer,

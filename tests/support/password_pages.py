@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import html
-import logging
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
 from tests.support.rp import forms_of
-from tests.support.smtp import ReceivedMail, SmtpServer, smtp_server
+from tests.support.smtp import ReceivedMail
 
 NEW_PASSWORD = "Vq7#mLz!pR2w-neuf"
-
-
-@contextmanager
-def mail_server() -> Iterator[SmtpServer]:
-    """``smtp_server()``, without aiosmtpd's per-connection INFO lines (they arrive after the test, in the output)."""
-    logger = logging.getLogger("mail.log")
-    level = logger.level
-    logger.setLevel(logging.WARNING)
-    try:
-        with smtp_server() as server:
-            yield server
-    finally:
-        logger.setLevel(level)
 
 
 def text_of(mail: ReceivedMail) -> str:

@@ -6,6 +6,7 @@ AUTH, so that ``SmtpEmailSender`` is tested against a server and not against a m
 
 from __future__ import annotations
 
+import logging
 import email
 import email.policy
 import socket
@@ -104,8 +105,12 @@ def smtp_server(
     """Run a recording SMTP server for the duration of the block.
 
     ``starttls``: offer STARTTLS with this server context and require it; ``implicit_tls``: speak TLS from the
-    first byte (smtps); ``credentials``: require AUTH (over TLS) with them.
+    first byte (smtps); ``credentials``: require AUTH (over TLS) with them. aiosmtpd's per-connection INFO lines
+    are held back (they arrive after the test, in its output).
     """
+    mail_log = logging.getLogger("mail.log")
+    level = mail_log.level
+    mail_log.setLevel(logging.WARNING)
     handler = RecordingHandler()
     kwargs: dict[str, Any] = {}
     if starttls is not None:
@@ -121,3 +126,4 @@ def smtp_server(
         yield SmtpServer(controller, handler, scheme, "?starttls=1" if starttls is not None else "")
     finally:
         controller.stop()
+        mail_log.setLevel(level)
