@@ -75,6 +75,18 @@ def test_client_credentials_token_has_no_person(world: World, person: Account) -
     assert body["active"] is True and body["sub"] == "rp" and "auth_time" not in body and "acr" not in body
 
 
+def test_client_credentials_tokens_of_a_disabled_client_or_expired_are_inactive(world: World, person: Account) -> None:
+    expired, _ = world.access_token("rp", None, "openid", issued_at=past(hours=2))
+    assert introspect(world, expired) == INACTIVE
+    value, _ = world.access_token("rp", None, "openid")
+    assert introspect(world, value)["active"] is True
+    from idp.storage.clients import get_by_client_id
+
+    with world.db.session() as session:
+        get_by_client_id(session, "rp").disabled_at = utcnow()  # type: ignore[union-attr]
+    assert introspect(world, value) == INACTIVE
+
+
 @pytest.mark.parametrize("hint", ["refresh_token", "access_token", "id_token", ""])
 def test_a_wrong_or_unknown_hint_still_finds_the_token(world: World, person: Account, hint: str) -> None:
     access, _ = world.access_token("rp", person, "openid")

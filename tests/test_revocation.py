@@ -9,7 +9,7 @@ from idp.clock import utcnow
 from idp.db import Database
 from idp.models import Account, AuditEvent, Token
 from idp.settings import Settings
-from tests.support.resource_tokens import World, basic, bearer
+from tests.support.resource_tokens import World, basic, bearer, unverified_claims
 
 
 @pytest.fixture
@@ -169,3 +169,21 @@ def test_missing_token_parameter(world: World, person: Account) -> None:
     response = world.http.post("/revoke", data={}, headers=basic("rp"))
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
+
+
+def test_revoking_a_client_credentials_token(world: World, person: Account) -> None:
+    # Issued without a row (idp.protocol.tokens); revocation writes its row, revoked, and every check then refuses it.
+    value, token = world.access_token("rp", None, "openid")
+    jti = unverified_claims(value)["jti"]
+    with world.db.session() as session:
+        assert token is None and session.query(Token).filter_by(jti=jti).count() == 0
+    revoke(world, value, client="other-rp")  # another client's revocation leaves it alone
+    assert is_active(world, value)
+    revoke(world, value)
+    assert is_active(world, value) is False
+    revoke(world, value)  # again: 200, nothing more
+    with world.db.session() as session:
+        (stored,) = session.query(Token).filter_by(jti=jti).all()
+        revoked = session.query(AuditEvent).filter_by(event="token.revoked", outcome="success").all()
+    assert stored.revoked_at is not None and stored.account_id is None and stored.kind == "access"
+    assert [e.details for e in revoked] == [{"token_kind": "access", "token_id": str(stored.id), "issued_to": "rp"}]

@@ -57,8 +57,8 @@ def record(
     client_id: str | None = None,
     details: dict[str, Any] | None = None,
     persist: bool = True,
-) -> AuditEvent:
-    """Write ``event``. ``persist=False`` writes the log line only: for routine, high-volume events (a token issued
+) -> AuditEvent | None:
+    """Write ``event``; the staged row, or None when ``persist`` is false. ``persist=False`` writes the log line only: for routine, high-volume events (a token issued
     to an already authenticated client) whose trail the log keeps, where a row per request would cost the hot path
     an INSERT. Security events of SPEC §4 (logins, codes, locks, password and delegation changes, admin actions)
     are always persisted."""
@@ -66,18 +66,13 @@ def record(
     leaked = [key for key in details if _looks_secret(key)]
     if leaked:
         raise ValueError(f"audit details must not carry secrets: {leaked}")
-    row = AuditEvent(
-        occurred_at=utcnow(),
-        event=event,
-        outcome=outcome,
-        account_id=account_id,
-        actor_id=context.actor_id,
-        client_id=client_id or context.client_id,
-        ip_address=context.ip_address,
-        request_id=context.request_id or current_request_id(),  # the request being served, if the caller gave none
-        details=details,
-    )
-    if persist:
+    client_id = client_id or context.client_id
+    request_id = context.request_id or current_request_id()  # the request being served, if the caller gave none
+    row = None
+    if persist:  # the ORM object costs the hot path too: built only when it is written
+        row = AuditEvent(occurred_at=utcnow(), event=event, outcome=outcome, account_id=account_id,
+                         actor_id=context.actor_id, client_id=client_id, ip_address=context.ip_address,
+                         request_id=request_id, details=details)
         audit_storage.add_event(session, row)
     log.info(
         event,
@@ -86,9 +81,9 @@ def record(
             "outcome": outcome,
             "account_id": str(account_id) if account_id else None,
             "actor_id": str(context.actor_id) if context.actor_id else None,
-            "client_id": row.client_id,
+            "client_id": client_id,
             "ip_address": context.ip_address,
-            "request_id": row.request_id,
+            "request_id": request_id,
             "details": details,
         },
     )

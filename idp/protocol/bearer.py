@@ -5,7 +5,8 @@ is still good.
 with the published keys parsed once per key-ring load (``KeyRing.verification_keys``), never per request; then the
 ``jti`` is looked up with one indexed query that also brings the client and the account. A JWT that verifies is
 not enough: revocation (RFC 7009), a disabled account or client, and the row's own expiry all end a token before
-its ``exp``. Every failure is ``invalid_token`` (RFC 6750 §3.1) with a description that tells the client developer
+its ``exp``. A ``client_credentials`` token has no row until it is revoked (``idp.protocol.tokens``): the same query
+finds its client, and the absence of a row means it was never revoked. Every failure is ``invalid_token`` (RFC 6750 §3.1) with a description that tells the client developer
 which check failed and nothing an attacker could not already see.
 
 ``bearer_token`` finds the token in a request (RFC 6750 §2): the ``Authorization`` header, or the
@@ -27,6 +28,7 @@ from joserfc.jwk import KeySet
 from idp.keys.material import ALGORITHMS
 from idp.models import Account, Client, Token
 from idp.protocol.bearer_errors import BearerInsufficientScope, BearerInvalidRequest, MissingBearerToken
+from idp.protocol import tokens
 from idp.protocol.context import ProtocolContext
 from idp.protocol.requests import HttpRequest
 from idp.protocol.token_status import inactive_reason
@@ -103,18 +105,33 @@ class AccessTokenValidator(JWTBearerTokenValidator):
             raise invalid_token("The access token has expired.") from exc
         except JoseError as exc:
             raise invalid_token("The access token was not issued by this server for this use.") from exc
-        token.record = self._current_record(str(token["jti"]))
+        token.record = self._current_record(token)
         if self.scope_insufficient(token.scope, scopes):
             raise BearerInsufficientScope(" ".join(scopes))
 
-    def _current_record(self, jti: str) -> TokenRecord:
-        record = storage.access_token_record(self.ctx.session, jti)
+    def _current_record(self, claims: dict[str, Any]) -> TokenRecord:
+        record = token_record(self.ctx, claims)
         if record is None:
             raise invalid_token("The access token is unknown.")
         reason = inactive_reason(*record, self.ctx.clock.now())
         if reason is not None:
             raise invalid_token(reason)
         return record
+
+
+def token_record(ctx: ProtocolContext, claims: dict[str, Any]) -> TokenRecord | None:
+    """The row (stored, or made from the claims of a row-less token), client and account of verified claims."""
+    jti, client_id = claims.get("jti"), claims.get("client_id")
+    if not isinstance(jti, str) or not isinstance(client_id, str):
+        return None
+    found = storage.access_token_lookup(ctx.session, jti, client_id)
+    if found is None:
+        return None
+    if found.token is not None:
+        return TokenRecord(found.token, found.client, found.account)
+    if tokens.is_stateless(claims):
+        return TokenRecord(tokens.stateless_row(claims, found.client), found.client, None)
+    return None
 
 
 def authenticate_bearer(ctx: ProtocolContext, token_string: str, *, scope: str | None = None) -> AccessTokenClaims:
@@ -134,9 +151,9 @@ def verified_access_token(ctx: ProtocolContext, token_string: str) -> tuple[Acce
         claims = validator.authenticate_token(token_string)
     except InvalidTokenError:
         return None
-    if claims.get("iss") != ctx.issuer or not isinstance(claims.get("jti"), str):
+    if claims.get("iss") != ctx.issuer:
         return None
-    record = storage.access_token_record(ctx.session, claims["jti"])
+    record = token_record(ctx, claims)
     return (claims, record) if record is not None else None
 
 

@@ -7,8 +7,9 @@
   do not cause an error response since the client cannot handle such an error in a reasonable way"). So does another
   client's token, which is left untouched: an error would tell the caller that the string it holds is a live token
   of someone else. That refusal is audited (``token.revoked``, outcome ``failure``).
-- **What goes.** An access token: its ``jti`` is marked revoked, so userinfo and introspection refuse it at once (the
-  JWT itself cannot be recalled; the row is what every check reads). A refresh token: its whole family (RFC 7009 §2.1:
+- **What goes.** An access token: its ``jti`` is marked revoked (a row-less ``client_credentials`` token gets its
+  row, revoked), so userinfo and introspection refuse it at once (the JWT itself cannot be recalled; the row is
+  what every check reads). A refresh token: its whole family (RFC 7009 §2.1:
   "the authorization server SHOULD also invalidate all access tokens based on the same authorization grant"), which
   ``idp.protocol.tokens.revoke_token_family`` extends to the access tokens issued with it.
 - **The hint** only orders the search; an unknown hint is ignored (``unsupported_token_type`` is for a server that
@@ -62,7 +63,7 @@ class TokenRevocationEndpoint(EndpointClientAuthentication, RevocationEndpoint):
     def revoke_token(self, token: PresentedToken, request: Any) -> None:
         # A rotated refresh token still names its grant: revoking it ends the family like its live successor would.
         if token.type_name == ACCESS_TOKEN:
-            token.row.revoked_at = self.ctx.clock.now()
+            tokens.revoke_access_token(self.ctx, token.row)
         elif token.row.family_id is not None:
             tokens.revoke_token_family(self.ctx, token.row.family_id)
         else:

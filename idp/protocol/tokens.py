@@ -1,8 +1,13 @@
 """Issuing, storing and revoking tokens.
 
-- Access tokens are JWTs per RFC 9068, signed with the key ring's key for ``settings.tokens.access_token_alg``;
-  each gets a ``Token`` row under its ``jti`` so that introspection (RFC 7662) and revocation (RFC 7009) can honour
-  it. ``aud`` is the issuer: the resource servers are this OP's own (userinfo, admin API).
+- Access tokens are JWTs per RFC 9068, signed with the key ring's key for ``settings.tokens.access_token_alg``.
+  ``aud`` is the issuer: the resource servers are this OP's own (userinfo, admin API). A person's access token gets
+  a ``Token`` row under its ``jti``: the row ties it to its session, code and refresh family, which logout, code
+  reuse and refresh reuse revoke together. A ``client_credentials`` token (``gty`` claim, no person, no family)
+  gets no row when issued — that request is the hot path of machine clients and needs no write: everything a check
+  needs is in the signed JWT and the client's row. Revoking one (RFC 7009) writes its row, revoked
+  (``stateless_row`` then ``add_revoked_access_token``), so every check that finds the row refuses it; disabling
+  the client ends all of them.
 - Refresh tokens are opaque (``idp_rt_...``), stored as a keyed hash, grouped in a ``family_id`` that starts with a
   code exchange and follows every rotation (RFC 9700 §4.14.2): reusing a rotated one revokes the family.
 - ``authorization_code_id`` follows the whole family, so a code used twice revokes everything that came of it
@@ -17,7 +22,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from authlib.oauth2.rfc6749 import OAuth2Request
@@ -30,11 +35,15 @@ from idp.models import Account, Client, Token
 from idp.protocol.context import ProtocolContext
 from idp.protocol.subject import AuthenticatedSubject, subject_identifier
 from idp.storage import grants as storage
+from idp.storage import token_records
 
 ACCESS_TOKEN_TYP = "at+jwt"  # RFC 9068 §2.1
 REFRESH_TOKEN_PREFIX = "idp_rt_"  # recognisable by secret scanners (CONVENTIONS §10)
 REFRESH_TOKEN_PURPOSE = "refresh-token"
 _JTI_BYTES = 18
+#: The claim that marks an access token issued to a client for itself, kept without a row (Auth0's name for it).
+GRANT_TYPE_CLAIM = "gty"
+CLIENT_CREDENTIALS = "client_credentials"
 
 
 @dataclass(frozen=True)
@@ -78,8 +87,9 @@ def issue_access_token(
     authorization_code_id: uuid.UUID | None = None,
     family_id: uuid.UUID | None = None,
     claims_request: dict[str, Any] | None = None,
-) -> tuple[str, Token]:
-    """Sign an RFC 9068 access token and stage its ``Token`` row; ``sub`` is the client_id without an account.
+) -> tuple[str, Token | None]:
+    """Sign an RFC 9068 access token and stage its ``Token`` row; ``sub`` is the client_id without an account, and
+    then there is no row (None).
 
     ``claims_request`` is the authorization's ``claims`` parameter, kept on the row for userinfo (OIDC Core §5.5).
     """
@@ -96,6 +106,8 @@ def issue_access_token(
         "client_id": client.client_id,
         "scope": scope,
     }
+    if account is None:
+        claims[GRANT_TYPE_CLAIM] = CLIENT_CREDENTIALS
     if account is not None and auth_time is not None:  # RFC 9068 §2.2.1: the authentication information
         claims.update(auth_time=_ts(auth_time), acr=acr, amr=list(amr or ()))
         if sid:
@@ -103,6 +115,8 @@ def issue_access_token(
     alg = ctx.settings.tokens.access_token_alg
     kid, key = ctx.keyring.signing_key(alg)
     value = jwt.encode({"typ": ACCESS_TOKEN_TYP, "alg": alg, "kid": kid}, claims, key, algorithms=[alg])
+    if account is None:
+        return value, None
     row = Token(
         kind="access",
         jti=jti,
@@ -119,6 +133,35 @@ def issue_access_token(
         expires_at=expires_at,
     )
     return value, storage.add_token(ctx.session, row)
+
+
+def stateless_row(claims: dict[str, Any], client: Client) -> Token:
+    """The row a ``client_credentials`` access token would have, made from its verified claims; not in any session.
+
+    Checks read it like a stored row; ``revoke_access_token`` writes it when the token is revoked.
+    """
+    return Token(
+        id=uuid.uuid4(),
+        kind="access",
+        jti=claims["jti"],
+        client_id=client.id,
+        scope=str(claims.get("scope", "")),
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        created_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
+    )
+
+
+def is_stateless(claims: dict[str, Any]) -> bool:
+    """Whether verified access-token claims are those of a row-less ``client_credentials`` token."""
+    return claims.get(GRANT_TYPE_CLAIM) == CLIENT_CREDENTIALS and "auth_time" not in claims
+
+
+def revoke_access_token(ctx: ProtocolContext, row: Token) -> None:
+    """Revoke one access token (RFC 7009): mark its row, or write the row of a row-less one, revoked."""
+    row.revoked_at = ctx.clock.now()
+    if row in ctx.session:
+        return
+    token_records.add_revoked_access_token(ctx.session, row)
 
 
 def issue_refresh_token(ctx: ProtocolContext, *, client: Client, authorization: Authorization) -> tuple[str, Token]:

@@ -133,7 +133,7 @@ class World:
         issued_at: datetime | None = None,
         family_id: uuid.UUID | None = None,
         claims_request: dict[str, Any] | None = None,
-    ) -> tuple[str, Token]:
+    ) -> tuple[str, Token | None]:
         with self.db.session() as session:
             ctx = self.context(session, FixedClock(issued_at) if issued_at else None)
             client = client_storage.get_by_client_id(session, client_id)
