@@ -33,6 +33,7 @@ from idp.web import logout
 from idp.web import password
 from idp.web import account
 from idp.web.admin.app import mount_admin_api
+from idp.web.hot_paths import HotPathsMiddleware
 from idp.web.security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger("idp")
@@ -71,20 +72,17 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.settings = settings
     app.state.discovery = DiscoveryDocument(settings)
     app.state.client_cache = ClientCache(settings.client_cache_seconds)
+    hot = [*discovery.ROUTES, *jwks.ROUTES, *token.ROUTES, *userinfo.ROUTES, *introspection.ROUTES]
+    app.add_middleware(HotPathsMiddleware, routes=hot)  # innermost of ours: the two below apply to it too
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.issuer.startswith("https://"))
     app.add_middleware(RequestContextMiddleware)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "web" / "static")), name="static")
     app.include_router(health.router)
     app.include_router(metrics.router)
-    app.include_router(jwks.router)
-    app.include_router(token.router)
-    app.include_router(discovery.router)
     app.include_router(authorize.router)
     app.include_router(login.router)
     app.include_router(login_otp.router)
     app.include_router(login_terms.router)
-    app.include_router(userinfo.router)
-    app.include_router(introspection.router)
     app.include_router(logout.router)
     app.include_router(password.router)
     app.include_router(account.router)

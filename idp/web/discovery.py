@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 
-from fastapi import APIRouter, Request, Response
-from starlette.routing import Route
+from starlette.requests import Request
+from starlette.responses import Response
 
 from idp.protocol.discovery import metadata_bytes
 from idp.settings import Settings
-
-router = APIRouter()
+from idp.web.hot_paths import hot_route
 
 
 class DiscoveryDocument:
@@ -27,7 +26,5 @@ async def openid_configuration(request: Request) -> Response:
     return Response(document.body, media_type="application/json", headers=headers)
 
 
-# A plain Starlette route, like /jwks: no validation or dependency injection to pay for on a hot, static document.
-router.routes.append(
-    Route("/.well-known/openid-configuration", openid_configuration, methods=["GET"], include_in_schema=False)
-)
+# Served by idp.web.hot_paths, like /jwks: no validation or dependency injection to pay for on a static document.
+ROUTES = [hot_route("/.well-known/openid-configuration", openid_configuration, ["GET", "HEAD"])]

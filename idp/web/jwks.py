@@ -12,13 +12,11 @@ them revalidate for a 304 instead of downloading the keys again (RFC 9110 §13.1
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
-from starlette.routing import Route
-
-router = APIRouter()
+from idp.web.hot_paths import hot_route
 
 CACHE_CONTROL = "public, max-age=300"
 MEDIA_TYPE = "application/json"
@@ -39,9 +37,9 @@ async def jwks(request: Request) -> Response:
     return Response(body, media_type=MEDIA_TYPE, headers=headers)
 
 
-# A plain Starlette route: the JWKS is fetched by every relying party and needs neither validation nor dependency
+# Served by idp.web.hot_paths: the JWKS is fetched by every relying party and needs neither validation nor dependency
 # injection, and FastAPI's per-request machinery costs about a fifth of this route's CPU (bench/oidc.py).
-router.routes.append(Route("/jwks", jwks, methods=["GET"], include_in_schema=False))
+ROUTES = [hot_route("/jwks", jwks, ["GET", "HEAD"])]
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, TypeVar
+from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -24,9 +25,17 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 async def read_http_request(request: Request) -> HttpRequest:
-    """Read the body (async), so that the protocol's synchronous code never waits on the network."""
+    """Read the body (async), so that the protocol's synchronous code never waits on the network.
+
+    A form-urlencoded body (every OAuth request) is decoded as Starlette's own form parser does — percent-escapes as
+    UTF-8, the bytes around them as Latin-1, blank values kept — with the standard library's ``parse_qsl``, a
+    fraction of the parser's cost on the hot endpoints. The body's size is bounded by the application's limit.
+    """
     form: list[tuple[str, str]] = []
-    if request.method == "POST" and request.headers.get("content-type", "").startswith(FORM_TYPES):
+    content_type = request.headers.get("content-type", "")
+    if request.method == "POST" and content_type.startswith(FORM_TYPES[0]):
+        form = parse_qsl((await request.body()).decode("latin-1"), keep_blank_values=True)
+    elif request.method == "POST" and content_type.startswith(FORM_TYPES[1]):
         parsed = await request.form()
         form = [(k, v) for k, v in parsed.multi_items() if isinstance(v, str)]
     return http_request(request, form)

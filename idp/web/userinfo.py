@@ -1,20 +1,23 @@
 """GET and POST /userinfo (OIDC Core §5.3): HTTP around ``idp.protocol.userinfo``.
 
-The protocol is synchronous and reads the database, so it runs in the thread pool (``run_protocol``); the form
-body, where RFC 6750 §2.2 lets a POST carry the token, is read before by the async ``read_http_request`` dependency. CORS is not offered: relying
+Served by ``idp.web.hot_paths``. The protocol is synchronous and reads the database, so it runs in the thread
+pool (``run_protocol``); the form body, where RFC 6750 §2.2 lets a POST carry the token, is read before, asynchronously. CORS is not offered: relying
 parties call userinfo from their servers.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from starlette.requests import Request
+from starlette.responses import Response
 
 from idp.protocol.userinfo import userinfo_response
-from idp.web.protocol_io import HttpRequestDep, run_protocol, to_response
+from idp.web.hot_paths import hot_route
+from idp.web.protocol_io import read_http_request, run_protocol, to_response
 
-router = APIRouter()
 
-
-@router.api_route("/userinfo", methods=["GET", "POST"], include_in_schema=False)
-async def userinfo_endpoint(request: Request, http: HttpRequestDep) -> Response:
+async def userinfo_endpoint(request: Request) -> Response:
+    http = await read_http_request(request)
     return to_response(await run_protocol(request, http, lambda ctx: userinfo_response(ctx, http)))
+
+
+ROUTES = [hot_route("/userinfo", userinfo_endpoint, ["GET", "POST"])]

@@ -1,0 +1,50 @@
+"""The protocol's hot endpoints (``idp.web.hot_paths``) are answered before FastAPI's router, yet behave like every
+other route: request id, metrics by route template, security headers, 405 with ``Allow`` for another method."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.test_metrics import sample, scrape
+
+HOT = [
+    ("GET", "/.well-known/openid-configuration", 200),
+    ("GET", "/jwks", 200),
+    ("POST", "/token", 400),  # no grant_type: invalid_request, but answered
+    ("GET", "/userinfo", 401),  # no bearer token
+    ("POST", "/introspect", 401),  # no client authentication
+    ("POST", "/revoke", 401),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "status"), HOT, ids=[path for _, path, _ in HOT])
+def test_hot_endpoints_get_the_common_layers(client: TestClient, method: str, path: str, status: int) -> None:
+    before = scrape(client)
+    response = client.request(method, path, data={} if method == "POST" else None,
+                              headers={"X-Request-ID": "hot-path-test"})
+    assert response.status_code == status
+    assert response.headers["x-request-id"] == "hot-path-test"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    labels = {"method": method, "route": path, "status": str(status)}
+    after = scrape(client)
+    assert sample(after, "idp_http_requests_total", **labels) - sample(before, "idp_http_requests_total", **labels) == 1
+
+
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("GET", "/token", "POST"),
+    ("DELETE", "/userinfo", "GET, POST"),
+    ("PUT", "/jwks", "GET, HEAD"),
+    ("GET", "/revoke", "POST"),
+])
+def test_another_method_gets_405_with_allow(client: TestClient, method: str, path: str, allowed: str) -> None:
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert response.json() == {"detail": "Method Not Allowed"}
+    assert response.headers["allow"] == allowed
+
+
+def test_a_longer_path_is_not_a_hot_path(client: TestClient) -> None:
+    # Exact paths only: /token/ or /token/x are FastAPI's to answer (404 here), not the token endpoint's.
+    assert client.post("/token/x", data={"grant_type": "client_credentials"}).status_code == 404
