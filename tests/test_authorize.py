@@ -144,6 +144,8 @@ def test_a_failed_login_says_the_same_whatever_was_wrong(rp: RelyingParty, user,
     with db.session() as session:
         events = session.scalars(select(AuditEvent).where(AuditEvent.event == "login.password.failed")).all()
     assert len(events) == 1 and events[0].outcome == "failure" and events[0].client_id == rp.client_id
+    # The trail (not the page) names the account when there is one, so its owner's history shows the attempt.
+    assert events[0].account_id == (user.id if login == "john_wick" else None)
 
 
 def test_login_without_the_csrf_token_is_refused(rp: RelyingParty, user) -> None:  # type: ignore[no-untyped-def]
