@@ -7,29 +7,61 @@ What it does, and undoes (everything it starts is stopped in ``finally``, whatev
 1. A fresh database: PostgreSQL when one answers at ``IDP_TEST_POSTGRES_URL`` (default
    ``postgresql://postgres@127.0.0.1:5432/test``; a database ``idp_bench_<hex>`` is created and dropped after),
    otherwise an SQLite file (said so in the output: not what production runs). ``idp db upgrade``,
-   ``idp demo setup`` (keys, the demo professional ``demo.pro``), and ``idp clients add -`` for the bench client,
-   registered like the peer's ``bench-client``: ``client_secret_basic``, ES256 ID tokens, the grants
-   ``authorization_code``, ``refresh_token`` and ``client_credentials``, redirect URI ``http://127.0.0.1:4199/cb``
-   (never served; the driver stops at it).
-2. ``idp serve --workers 2`` as in production (default argon2id parameters, key sizes, token formats; JSON logs),
-   except: plain HTTP on 127.0.0.1 (the peer is plain HTTP too; in production nginx terminates TLS),
-   ``IDP_ENVIRONMENT=test`` (production refuses an ``http://`` issuer), ``IDP_LOG_LEVEL=WARNING`` (no access line
-   per request), ``PROMETHEUS_MULTIPROC_DIR`` an empty temporary directory (as several workers need).
+   ``idp demo setup`` (keys, the demo establishment), ``idp clients add -`` for the bench client, registered like
+   the peer's ``bench-client``: ``client_secret_basic``, ES256 ID tokens, the grants ``authorization_code``,
+   ``refresh_token`` and ``client_credentials``, redirect URI ``http://127.0.0.1:4199/cb`` (never served; the
+   driver stops at it); and the bench accounts (bench/accounts.py, made like ``demo.pro``): ``bench.pro.NNNNN``,
+   one per simulated browser (``--concurrency`` of them), and ``bench.otp.NNNNN`` for otp_login (``--otp-accounts``,
+   terms already accepted). Several accounts, not demo.pro for all: the production throttle counts the password
+   attempts of one login in flight as failures and refuses (429) a sixth simultaneous login of one person; real
+   traffic is many people, each on a browser of their own.
+2. An SMTP server in this process (aiosmtpd on 127.0.0.1, bench/otp_flow.py) that keeps the code of each login-code
+   e-mail, and ``idp serve --workers 2`` as in production (default argon2id parameters, key sizes, token formats;
+   one-time codes required, ``IDP_OTP_REMEMBER_DAYS`` and the terms of use in force left at their defaults; codes
+   sent by SMTP to that server; throttle counters in Redis, ``--redis-url``, database 14 by default, emptied
+   first; JSON logs), except: plain HTTP on 127.0.0.1 (the peer is plain HTTP too; in
+   production nginx terminates TLS), ``IDP_ENVIRONMENT=test`` (production refuses an ``http://`` issuer),
+   ``IDP_LOG_LEVEL=WARNING`` (no access line per request), ``PROMETHEUS_MULTIPROC_DIR`` an empty temporary
+   directory (as several workers need), SMTP without STARTTLS (loopback).
 3. The peer: ``../shared/bench-peer/peer.sh`` in ``var/bench-peer`` (``setup`` the first time only), started
    with ``LOGIN_HASH=argon2id`` so that its login verifies an argon2id hash as ours does (``--peer-login-hash
    none`` for a plain comparison; its argon2 parameters are lighter than ours: m=19 MiB t=2 p=1 against 64 MiB t=3
    p=4, which weighs on the whole code flow only).
-4. ``oidcbench.py`` (the shared load driver) against both, interleaved: peer, idp, peer, idp ... ``--passes``
-   times, same duration and concurrency, ``--server-pid`` so that the server's CPU time per request is measured
-   (the figure that best survives the noise of a small shared machine). idp is driven with ``--profile ours`` and
-   the driver's form login. Single-request benches use Debian's ``wrk`` (installed with apt-get when absent and
+4. Trusted browsers, before anything is timed: each ``bench.pro`` account logs in once the way a professional does
+   the first time on a browser: password, the code read from its e-mail and typed, the terms of use accepted. idp
+   then trusts that browser (the ``idp_trusted`` cookie of ``idp.authn.trusted_browsers``, tied to the account)
+   and the bench keeps the cookie (``var/bench/oidc-<time>/trusted-browsers.json``).
+5. ``oidcbench.py`` (the shared load driver, not edited) against both, interleaved: peer, idp, peer, idp ...
+   ``--passes`` times, same duration and concurrency, ``--server-pid`` so that the server's CPU time per request is
+   measured (the figure that best survives the noise of a small shared machine). idp is driven with ``--profile
+   ours`` through bench/oidcbench_idp.py, which is the driver plus one login plugin: each simulated browser is one
+   ``bench.pro`` professional with the trusted-browser cookie earned in step 4, and fills the login form with the
+   driver's own ``form`` plugin. Single-request benches use Debian's ``wrk`` (installed with apt-get when absent and
    running as root; otherwise the driver's Python engine, and the output says so).
-   One bench is measured here rather than by the driver: ``token_code``, the authorization code exchange alone.
-   Each simulated browser logs in once; its SSO session then mints a batch of codes (untimed), and only the
-   ``POST /token grant_type=authorization_code`` requests that redeem them are timed and counted.
-5. A table: median req/s of each server over the passes, the ratio idp/peer, idp's p50/p99, the peer's p50/p99,
-   and each server's CPU µs per request. Benches idp cannot serve yet are ``n/a (404)`` (or the status it gave).
+   Two benches are measured here rather than by the driver:
+   - ``token_code``, the authorization code exchange alone. Each simulated browser logs in once; its SSO session
+     then mints a batch of codes (untimed), and only the ``POST /token grant_type=authorization_code`` requests
+     that redeem them are timed and counted.
+   - ``otp_login`` (idp only; the peer has no one-time code): the whole code flow of a returning professional on a
+     new browser, in a closed loop at the same concurrency: authorize, login form, password, the code page (which
+     sends the e-mail), the code read from the SMTP server and typed, back to the client, token. Flows/s, p50/p99
+     and idp's CPU per flow; the e-mail's trip through SMTP is inside the latency, the person's reading time is not.
+     Each flow takes a ``bench.otp`` account no code was sent to in the last 62 s and fewer than 5 times in the
+     hour (the production throttle's limits, left as they are) and sends its own ``X-Forwarded-For`` address (as
+     nginx does; idp believes it from 127.0.0.1) so that the throttle's per-address window (100 codes per 15 min)
+     sees many people, not one address. Its requests may take 30 s rather than the driver's 10 s: 32 production
+     argon2id hashes queue longer than that on two cores, and this line is idp's capacity, not a race.
+6. A table: median req/s of each server over the passes, the ratio idp/peer, idp's p50/p99, the peer's p50/p99,
+   and each server's CPU µs per request. Benches a server cannot serve are ``n/a (404)`` (or the status it gave).
    Raw results (the driver's JSON and logs, ``idp serve``'s log, ``summary.json``): ``var/bench/oidc-<time>/``.
+
+What "whole code flow" measures for idp (and so code_flow, token_code, refresh and userinfo, which start from it):
+a returning professional on a trusted browser whose terms of use are accepted, which is the steady state of a
+professional's logins. Each flow is a new browser session (no SSO session: authorize, login page, password with
+argon2id, the trusted-browser lookup, session, code, token), so the same work as the peer's login plus the
+trusted-browser check: the peer asks a password only and has neither one-time codes nor terms, so a password-only
+login is the like-for-like comparison. The first login on a browser costs more (a code sent and checked, often by a
+person typing it); that is the ``otp_login`` line, idp's alone.
 
 The whole code flow is dominated by password hashing: idp's production argon2id (64 MiB, t=3, p=4) costs several
 times the peer's (19 MiB, t=2, p=1), and at concurrency 32 on two cores a flow can near the driver's 10 s request
@@ -44,7 +76,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import importlib.util
 import json
 import os
 import re
@@ -66,8 +97,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from idp.cli.demo import DEMO_USERS  # noqa: E402
+import oidcbench_idp  # noqa: E402
+import otp_flow  # noqa: E402
+from idp.authn import trusted_browsers  # noqa: E402
 from tests.support.databases import (  # noqa: E402
     create_postgres_database,
     discard_database_url,
@@ -77,16 +111,22 @@ from tests.support.databases import (  # noqa: E402
 IDP = str(ROOT / ".venv" / "bin" / "idp")
 DEFAULT_PEER_KIT = ROOT.parent / "shared" / "bench-peer"  # the shared kit beside the project
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-BENCHES = ["discovery", "jwks", "token_cc", "token_code", "introspect", "userinfo", "refresh", "code_flow"]
+DEFAULT_REDIS = "redis://127.0.0.1:6379/14"  # a database of its own: the bench empties it before starting
+BENCHES = ["discovery", "jwks", "token_cc", "token_code", "introspect", "userinfo", "refresh", "code_flow",
+           "otp_login"]
 DRIVER_BENCHES = {"discovery", "jwks", "token_cc", "introspect", "userinfo", "refresh", "code_flow"}
 LABELS = {
     "discovery": "discovery", "jwks": "JWKS", "token_cc": "token: client_credentials",
     "token_code": "token: code exchange", "introspect": "introspection", "userinfo": "userinfo",
     "refresh": "token: refresh", "code_flow": "whole code flow (flows/s)",
+    "otp_login": "new browser: password + e-mail code (flows/s)",
 }
 BENCH_REDIRECT_URI = "http://127.0.0.1:4199/cb"  # the peer's; never served
 BENCH_CLIENT_ID = "idp-bench"
-DEMO_PRO = next(user for user in DEMO_USERS if not user.referent)
+#: bench/accounts.py: professionals on trusted browsers (one per simulated browser), and returning professionals on
+#: new browsers (otp_login). One password for all.
+TRUSTED_PREFIX, OTP_PREFIX, ACCOUNT_PASSWORD = "bench.pro.", "bench.otp.", "Banc-Essai-Code-2026!"
+PEER_NO_OTP = "n/a (peer has no one-time code)"
 PEER_PORT = 4100
 #: idp's argon2id parameters for the bench: its production defaults, or those of the peer's LOGIN_HASH=argon2id.
 ARGON2: dict[str, dict[str, str]] = {
@@ -101,14 +141,9 @@ def say(message: str) -> None:
 
 # ------------------------------------------------------------------------------------------------ the load driver
 def load_driver(kit: Path) -> ModuleType:
-    """oidcbench.py as a module: its HTTP client, login plugins and CPU meter serve the probes and token_code."""
-    spec = importlib.util.spec_from_file_location("oidcbench", kit / "oidcbench.py")
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"no oidcbench.py in {kit}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["oidcbench"] = module  # its dataclasses look themselves up there
-    spec.loader.exec_module(module)
-    return module
+    """oidcbench.py as a module: its HTTP client, login plugins and CPU meter serve the probes, token_code and
+    otp_login."""
+    return oidcbench_idp.load_driver(kit)
 
 
 def ensure_wrk(engine: str) -> str:
@@ -162,6 +197,12 @@ class Target:
     profile: str
     overrides: dict[str, str] = field(default_factory=dict)
     info: str = ""
+    #: The driver's script when not the kit's oidcbench.py (idp: bench/oidcbench_idp.py), and what it needs.
+    driver: Path | None = None
+    driver_env: dict[str, str] = field(default_factory=dict)
+    #: idp only (bench/accounts.py): those whose browsers get trusted before the passes, and those of otp_login.
+    trusted_accounts: list[dict[str, str]] = field(default_factory=list)
+    otp_accounts: list[dict[str, str]] = field(default_factory=list)
 
     def config(self, ob: ModuleType) -> Any:
         return ob.Config(**{**ob.PROFILES[self.profile], **self.overrides})
@@ -203,8 +244,24 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes] | None, what: str, timeou
     raise SystemExit(f"{what} did not answer {url} within {timeout:.0f}s")
 
 
+def bench_redis(url: str) -> str:
+    """``url`` emptied for the bench when a Redis answers there, else "" (and the output says so)."""
+    if not url:
+        return ""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=1)
+        client.flushdb()  # counters of an earlier run would throttle this one
+    except redis.RedisError:
+        say(f"== no Redis answers at {url}: each idp worker keeps its own counters (not what production runs)")
+        return ""
+    return url
+
+
 @contextmanager
-def idp_server(database: BenchDatabase, workers: int, work: Path, argon2: dict[str, str]) -> Iterator[Target]:
+def idp_server(database: BenchDatabase, workers: int, work: Path, argon2: dict[str, str], smtp_url: str,
+               trusted_accounts: int, otp_accounts: int, redis_url: str) -> Iterator[Target]:
     port = _free_port()
     issuer = f"http://127.0.0.1:{port}"
     metrics_dir = Path(tempfile.mkdtemp(prefix="idp-bench-metrics-"))
@@ -217,6 +274,8 @@ def idp_server(database: BenchDatabase, workers: int, work: Path, argon2: dict[s
         IDP_LISTEN_HOST="127.0.0.1",
         IDP_LISTEN_PORT=str(port),
         IDP_LOG_LEVEL="WARNING",
+        IDP_SMTP_URL=smtp_url,
+        IDP_REDIS_URL=redis_url,  # several workers share their throttle counters there, as in production
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir),
         **argon2,
     )
@@ -231,6 +290,11 @@ def idp_server(database: BenchDatabase, workers: int, work: Path, argon2: dict[s
         "grant_types": ["authorization_code", "refresh_token", "client_credentials"],
         "scope": "openid profile email",
     })))
+    started = time.monotonic()
+    trusted = _accounts(env, TRUSTED_PREFIX, trusted_accounts)  # they accept the terms at their first login
+    returning = _accounts(env, OTP_PREFIX, otp_accounts, "--terms-accepted")
+    say(f"== bench accounts: {len(trusted)} for the trusted browsers, {len(returning)} for otp_login "
+        f"({time.monotonic() - started:.0f} s)")
     log = (work / "idp-serve.log").open("wb")
     proc = subprocess.Popen([IDP, "serve", "--workers", str(workers)], env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -239,16 +303,28 @@ def idp_server(database: BenchDatabase, workers: int, work: Path, argon2: dict[s
             name="idp", pid=proc.pid, profile="ours",
             overrides={
                 "base_url": issuer, "client_id": registered["client_id"], "client_secret": registered["client_secret"],
-                "redirect_uri": BENCH_REDIRECT_URI, "username": DEMO_PRO.username, "password": DEMO_PRO.password,
+                "redirect_uri": BENCH_REDIRECT_URI, "username": trusted[0]["username"],
+                "password": trusted[0]["password"],
                 "scope": "openid profile email", "cc_scope": "", "login": "form",
             },
-            info=f"idp serve --workers {workers} ({database.kind}, plain HTTP, argon2id "
-                 f"{_argon2_label(argon2)}, log {work / 'idp-serve.log'})",
+            info=f"idp serve --workers {workers} ({database.kind}, {'Redis' if redis_url else 'no Redis'}, plain HTTP, argon2id "
+                 f"{_argon2_label(argon2)}, one-time codes by e-mail to {smtp_url}, log {work / 'idp-serve.log'})",
+            trusted_accounts=trusted, otp_accounts=returning,
         )
     finally:
         _stop(proc, "idp serve")
         log.close()
         shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _accounts(env: dict[str, str], prefix: str, count: int, *flags: str) -> list[dict[str, str]]:
+    if count <= 0:
+        return []
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "accounts.py"), prefix, str(count), ACCOUNT_PASSWORD,
+                           *flags], env=env, capture_output=True, text=True, timeout=600)
+    if done.returncode != 0:
+        raise SystemExit(f"bench/accounts.py failed ({done.returncode}): {done.stderr.strip()[-1500:]}")
+    return list(json.loads(done.stdout)["accounts"])
 
 
 def _argon2_label(argon2: dict[str, str]) -> str:
@@ -322,6 +398,17 @@ def _na(status: int, body: str = "") -> str:
         return f"n/a ({status})"
     error = re.search(r'"error"\s*:\s*"([^"]+)"', body)
     return f"n/a (HTTP {status}{' ' + error.group(1) if error else ''})"
+
+
+async def discover(ob: ModuleType, cfg: Any) -> dict[str, Any]:
+    browser = ob.Browser(cfg.base_url)
+    try:
+        response = await browser.get(cfg.base_url.rstrip("/") + "/.well-known/openid-configuration")
+        if response.status_code != 200:
+            raise SystemExit(f"{cfg.base_url}: discovery answered HTTP {response.status_code}")
+        return response.json()
+    finally:
+        await browser.aclose()
 
 
 async def probe(ob: ModuleType, cfg: Any) -> tuple[dict[str, Any], dict[str, str]]:
@@ -496,14 +583,15 @@ def run_driver(kit: Path, target: Target, benches: list[str], opts: Options, out
     driver_benches = [b for b in benches if b in DRIVER_BENCHES]
     if not driver_benches:
         return {}
-    argv = [sys.executable, str(kit / "oidcbench.py"), *target.driver_args(), "--label", target.name,
+    argv = [sys.executable, str(target.driver or kit / "oidcbench.py"), *target.driver_args(), "--label", target.name,
             "--benches", ",".join(driver_benches), "--duration", str(opts.duration), "--concurrency",
             str(opts.concurrency), "--warmup", str(opts.warmup), "--engine", opts.engine, "--pause", str(opts.pause),
             "--out", str(out)]
     log = out.with_suffix(".log")
     with log.open("w") as handle:
         done = subprocess.run(argv, stdout=handle, stderr=subprocess.STDOUT, timeout=len(driver_benches)
-                              * (opts.duration + opts.warmup + opts.pause + 120) + 120)
+                              * (opts.duration + opts.warmup + opts.pause + 120) + 120,
+                              env={**os.environ, oidcbench_idp.KIT_ENV: str(kit), **target.driver_env})
     if done.returncode != 0 or not out.exists():
         tail = log.read_text()[-1500:]
         raise SystemExit(f"oidcbench.py failed for {target.name} ({done.returncode}); {log}:\n{tail}")
@@ -515,7 +603,7 @@ def run_driver(kit: Path, target: Target, benches: list[str], opts: Options, out
 
 
 def one_pass(ob: ModuleType, kit: Path, target: Target, benches: list[str], opts: Options, out: Path,
-             disc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+             disc: dict[str, Any], otp: OtpBench | None) -> dict[str, dict[str, Any]]:
     rows = run_driver(kit, target, benches, opts, out)
     if "token_code" in benches:
         cfg = target.config(ob)
@@ -527,7 +615,50 @@ def one_pass(ob: ModuleType, kit: Path, target: Target, benches: list[str], opts
         except (ob.FlowError, ob.HTTPError, KeyError, ValueError) as error:  # reported like the driver's failures
             rows["token_code"] = {"bench": "token_code", "error": f"{type(error).__name__}: {error}"[:400]}
         out.with_name(out.stem + "-token_code.json").write_text(json.dumps(rows["token_code"], indent=2))
+    if "otp_login" in benches and otp is not None:
+        cfg = target.config(ob)
+        run = lambda seconds, pid: otp_flow.otp_login_bench(  # noqa: E731
+            ob, cfg, disc, otp.mailbox, otp.pool, opts.concurrency, seconds, pid)
+        try:
+            if opts.warmup > 0:
+                asyncio.run(run(opts.warmup, None))
+            rows["otp_login"] = asyncio.run(run(opts.duration, target.pid))
+        except (ob.FlowError, ob.HTTPError, KeyError, ValueError, TimeoutError) as error:
+            rows["otp_login"] = {"bench": "otp_login", "error": f"{type(error).__name__}: {error}"[:400]}
+        out.with_name(out.stem + "-otp_login.json").write_text(json.dumps(rows["otp_login"], indent=2))
     return rows
+
+
+@dataclass
+class OtpBench:
+    """What otp_login needs across passes: the in-process SMTP server's mailbox and the bench accounts."""
+
+    mailbox: otp_flow.Mailbox
+    pool: otp_flow.AccountPool
+
+
+def trust_browsers(ob: ModuleType, target: Target, disc: dict[str, Any], mailbox: otp_flow.Mailbox,
+                   work: Path) -> str | None:
+    """Before any timed pass: one real login with the e-mailed code (the terms accepted) for each trusted-browser
+    account; the driver's simulated browsers and token_code's then log in with password and those cookies
+    (bench/oidcbench_idp.py). None when it worked; else why the benches that log in cannot run."""
+    started = time.monotonic()
+    try:
+        browsers = asyncio.run(otp_flow.earn_trusted_browsers(ob, target.config(ob), disc, mailbox,
+                                                              target.trusted_accounts,
+                                                              cookie_name=trusted_browsers.COOKIE_NAME))
+    except (ob.FlowError, ob.HTTPError, KeyError, ValueError, TimeoutError) as error:
+        status = re.search(r"HTTP (\d+)", str(error))
+        return _na(int(status.group(1)), str(error)) if status else f"n/a ({str(error)[:60]})"
+    listing = work / "trusted-browsers.json"  # cookies of a throw-away database, removed with it
+    listing.write_text(json.dumps(browsers, indent=1))
+    oidcbench_idp.register(ob, browsers)  # in this process: the probes and token_code
+    target.overrides["login"] = oidcbench_idp.LOGIN
+    target.driver = ROOT / "bench" / "oidcbench_idp.py"  # the driver's own process
+    target.driver_env = {oidcbench_idp.BROWSERS_ENV: str(listing)}
+    say(f"== {len(browsers)} browsers trusted (login with password, e-mailed code, terms) in "
+        f"{time.monotonic() - started:.0f} s")
+    return None
 
 
 # ------------------------------------------------------------------------------------------------ the table
@@ -539,10 +670,11 @@ def median_of(rows: list[dict[str, Any]], key: str) -> float | None:
 def summarize(per_pass: list[dict[str, dict[str, Any]]], bench: str) -> dict[str, Any]:
     rows = [p[bench] for p in per_pass if bench in p and "rps" in p[bench]]
     failed = [p[bench].get("error") or p[bench].get("first_error") for p in per_pass
-              if bench in p and ("rps" not in p[bench] or not p[bench].get("ok"))]
+              if bench in p and ("rps" not in p[bench] or not p[bench].get("ok") or p[bench].get("errors"))]
     return {"passes": len(rows), "rps": median_of(rows, "rps"), "p50_ms": median_of(rows, "p50_ms"),
             "p99_ms": median_of(rows, "p99_ms"), "cpu_us": _us(median_of(rows, "server_cpu_ms_per_op")),
-            "errors": sum(r.get("errors", 0) for r in rows), "failed": [f for f in failed if f]}
+            "errors": sum(r.get("errors", 0) for r in rows), "failed": [f for f in failed if f],
+            "pool_exhausted": sum(1 for r in rows if r.get("pool_exhausted"))}
 
 
 def _us(ms: float | None) -> float | None:
@@ -576,6 +708,9 @@ def print_table(benches: list[str], peer: dict[str, dict[str, Any]], ours: dict[
         for bench, s in summary.items():
             if s["errors"] or s["failed"]:
                 print(f"  note: {name} {bench}: {s['errors']} failed requests; first error: {(s['failed'] or ['?'])[0]}")
+            if s.get("pool_exhausted"):
+                print(f"  note: {name} {bench}: its accounts ran out before the end in {s['pool_exhausted']} run(s) "
+                      "(each may get a code once a minute, 5 an hour): the run was shorter; raise --otp-accounts")
 
 
 # ------------------------------------------------------------------------------------------------ main
@@ -592,16 +727,28 @@ def main() -> int:
                         help="engine of the single-request benches (default: wrk, installed when possible)")
     parser.add_argument("--postgres-url", default=os.environ.get("IDP_TEST_POSTGRES_URL", DEFAULT_POSTGRES),
                         help="PostgreSQL server to create the bench database on (default IDP_TEST_POSTGRES_URL)")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS,
+                        help=f"Redis for idp's shared counters, as production has (default {DEFAULT_REDIS}; "
+                             "'' or none answering: each worker keeps its own)")
     parser.add_argument("--peer-kit", type=Path, default=Path(os.environ.get("IDP_BENCH_PEER_KIT", DEFAULT_PEER_KIT)),
                         help=f"folder with peer.sh and oidcbench.py (default {DEFAULT_PEER_KIT})")
     parser.add_argument("--peer-login-hash", default="argon2id", choices=["argon2id", "none"],
                         help="how the peer's login checks the password (default argon2id, like idp)")
     parser.add_argument("--argon2", default="production", choices=sorted(ARGON2),
                         help="idp's argon2id parameters: production (default settings) or the peer's")
+    parser.add_argument("--otp-accounts", type=int, default=None,
+                        help="accounts for otp_login (default 400; 0 without otp_login); each gets a code at most "
+                             "once a minute and 5 times an hour, as the production throttle allows")
     args = parser.parse_args()
     benches = [b.strip() for b in args.benches.split(",") if b.strip()]
     if unknown := [b for b in benches if b not in BENCHES]:
         parser.error(f"unknown benches {unknown}")
+
+    otp_accounts = (400 if "otp_login" in benches else 0) if args.otp_accounts is None else args.otp_accounts
+    if args.concurrency < 1:
+        parser.error("--concurrency must be at least 1")
+    if "otp_login" in benches and otp_accounts <= 0:
+        parser.error("otp_login needs --otp-accounts > 0")
 
     ob = load_driver(args.peer_kit)
     opts = Options(args.duration, args.concurrency, args.warmup, ensure_wrk(args.engine), args.pause)
@@ -611,12 +758,22 @@ def main() -> int:
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="idp-bench-")))
         database = stack.enter_context(bench_database(args.postgres_url, tmp))
-        ours = stack.enter_context(idp_server(database, args.workers, work, ARGON2[args.argon2]))
+        mail = stack.enter_context(otp_flow.mail_server(_free_port()))
+        ours = stack.enter_context(idp_server(database, args.workers, work, ARGON2[args.argon2], mail.url,
+                                              args.concurrency, otp_accounts, bench_redis(args.redis_url)))
         peer = stack.enter_context(peer_server(args.peer_kit, ROOT / "var" / "bench-peer", args.peer_login_hash))
         targets = [peer, ours]  # the order of every pass: peer, then idp
         discovery, unavailable = {}, {}
+        discovery["idp"] = asyncio.run(discover(ob, ours.config(ob)))
+        untrusted = trust_browsers(ob, ours, discovery["idp"], mail.mailbox, work)
         for target in targets:
             discovery[target.name], unavailable[target.name] = asyncio.run(probe(ob, target.config(ob)))
+        unavailable["peer"]["otp_login"] = PEER_NO_OTP
+        if untrusted:
+            say(f"== the login with an e-mailed code failed: {untrusted}")
+            for bench in ("code_flow", "token_code", "refresh", "userinfo", "otp_login"):
+                unavailable["idp"].setdefault(bench, untrusted)
+        otp = OtpBench(mail.mailbox, otp_flow.AccountPool.of(ours.otp_accounts))
         say(f"# {len(benches)} benches x {args.passes} passes, {opts.duration:g} s each, concurrency "
             f"{opts.concurrency}, engine {opts.engine}; {os.cpu_count()} CPUs")
         for target in targets:
@@ -630,7 +787,7 @@ def main() -> int:
                 runnable = [b for b in benches if b not in unavailable[target.name]]
                 started = time.monotonic()
                 rows = one_pass(ob, args.peer_kit, target, runnable, opts, work / f"{target.name}-{number}.json",
-                                discovery[target.name])
+                                discovery[target.name], otp if target is ours else None)
                 results[target.name].append(rows)
                 say(f"# pass {number}/{args.passes} {target.name}: {time.monotonic() - started:.0f} s "
                     + ", ".join(f"{b} {rows[b].get('rps', 'error')}" for b in runnable if b in rows))
