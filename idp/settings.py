@@ -121,6 +121,9 @@ class ThrottleSettings(Section):
     )
     code_resend_seconds: int = Field(60, ge=1, description="Minimum wait between two one-time codes on one channel.")
     code_resend_max_per_hour: int = Field(5, ge=1, description="One-time codes sent to one account per hour.")
+    password_reset_max_per_hour: int = Field(
+        5, ge=1, description="Forgotten-password requests per identifier typed, per hour (per address: as failures)."
+    )
 
     @model_validator(mode="after")
     def _lock_after_free(self) -> ThrottleSettings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import logging
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -152,6 +153,27 @@ def test_failed_delivery_shows_a_retry(logged_in: TestClient, gateway: SmsGatewa
     answer = post(logged_in, "/account/phone", phone_number=MOBILE)
     assert answer.status_code == 503 and "n'a pas pu être envoyé" in html.unescape(answer.text)
     assert any(f["action"] == "/account/phone" for f in forms_of(answer.text))
+
+
+def test_after_a_failed_delivery_the_retry_is_not_a_throttled_resend(
+        logged_in: TestClient, gateway: SmsGateway, db: Database, user: Account,
+        caplog: pytest.LogCaptureFixture) -> None:
+    gateway.answers = [503, 503, 503]  # the first try and both retries
+    with caplog.at_level(logging.INFO):
+        failed = post(logged_in, "/account/phone", phone_number=MOBILE)
+        assert failed.status_code == 503 and 'role="alert"' in failed.text and len(gateway.requests) == 3
+        undelivered = gateway.last_code()
+        again = post(logged_in, "/account/phone", phone_number=MOBILE)  # "Vérifier" again, at once
+    assert again.status_code == 303 and len(gateway.requests) == 4
+    assert post(logged_in, "/account/phone/confirm", code=gateway.last_code()).status_code == 303
+    assert account_row(db, user).phone_number == E164
+    [failure] = events(db, "otp.delivery_failed")
+    assert (failure.outcome, failure.account_id, failure.details) == (
+        "failure", user.id, {"channel": "sms", "purpose": "phone_verification"})
+    [logged] = [r for r in caplog.records if r.getMessage() == "phone verification code not delivered"]
+    assert logged.levelname == "ERROR" and logged.__dict__["detail"] == "HTTP 503"
+    said = "\n".join(str(record.__dict__) for record in caplog.records)
+    assert undelivered not in said and gateway.last_code() not in said and E164 not in said
 
 
 def test_csrf_missing_is_refused(logged_in: TestClient, gateway: SmsGateway, db: Database, user: Account) -> None:

@@ -1,5 +1,7 @@
 """One-time-code throttling (idp.authn.throttle, idp.authn.code_sends): wrong codes delayed like passwords but
-counted apart, and codes re-sent at most once a minute per channel, a few times an hour, and so many per address.
+counted apart, and codes re-sent at most once a minute per channel, a few times an hour, and so many per address;
+a send whose delivery failed gives back its minute only; forgotten-password requests limited per identifier and
+per address.
 
 Every test runs on the in-process counters and on a real Redis (tests.support.counters).
 """
@@ -12,6 +14,7 @@ import uuid
 import pytest
 
 from idp.audit import AuditContext
+from idp.authn.code_sends import ResetRequests
 from idp.authn.throttle import Throttle
 from idp.authn.throttle_policy import Verdict
 from idp.db import Database
@@ -96,3 +99,73 @@ def test_code_sends_from_one_address_are_limited(counters: Counters, db: Databas
             assert sends.claim_code_send(session, account_id=uuid.uuid4(), channel="sms", context=HERE).allowed
         assert sends.claim_code_send(session, account_id=uuid.uuid4(), channel="sms", context=HERE).reason == "address"
         assert sends.claim_code_send(session, account_id=uuid.uuid4(), channel="sms", context=ELSEWHERE).allowed
+
+
+def test_a_failed_send_gives_back_its_minute_but_not_its_hourly_or_address_count(
+    counters: Counters, db: Database, database_url: str
+) -> None:
+    settings = make_settings(database_url, throttle={"code_resend_max_per_hour": 2, "address_max_failures": 3})
+    sends = Throttle(settings, counters).code_sends
+    account = uuid.uuid4()
+    with db.session() as session:
+        def claim(who: uuid.UUID = account) -> Verdict:
+            return sends.claim_code_send(session, account_id=who, channel="email", context=HERE)
+
+        assert claim().allowed
+        assert claim().reason == "delayed"
+        sends.release_failed_send(account, "email")
+        assert claim().allowed  # "Réessayer" works at once
+        sends.release_failed_send(account, "email")
+        hourly = claim()
+        assert hourly.reason == "delayed" and hourly.retry_after > 3000  # the hour, not the minute
+        assert claim(uuid.uuid4()).allowed
+        assert claim(uuid.uuid4()).reason == "address"  # the failed sends still count for the address
+        with pytest.raises(ValueError):
+            sends.release_failed_send(account, "pigeon")
+
+
+def counter_keys(counters: Counters) -> str:
+    storage = counters.storage
+    if counters.shared:
+        return str(storage.storage.keys("*"))  # type: ignore[attr-defined]
+    return str(list(storage.events))  # type: ignore[attr-defined]
+
+
+def test_reset_requests_are_counted_per_folded_identifier_kept_as_a_keyed_hash(
+    counters: Counters, db: Database, database_url: str
+) -> None:
+    settings = make_settings(database_url, throttle={"password_reset_max_per_hour": 2, "address_max_failures": 5})
+    requests = ResetRequests(settings.throttle, counters, settings.secret_key.get_secret_value())
+    with db.session() as session:
+        def claim(identifier: str, context: AuditContext = HERE) -> Verdict:
+            return requests.claim(session, identifier=identifier, context=context)
+
+        assert claim("Jane.Doe@Example.org").allowed and claim(" jane.doe@example.org ").allowed
+        refused = claim("JANE.DOE@EXAMPLE.ORG", ELSEWHERE)
+        assert refused.reason == "delayed" and refused.retry_after > 3000
+        assert claim("someone_else").allowed and claim("a").allowed and claim("b").allowed
+        assert claim("c").reason == "address" and claim("c", ELSEWHERE).allowed
+        trail = events(session, event="password.reset.throttled")
+    assert [(e.account_id, e.details) for e in trail] == [(None, {"reason": "delayed"}), (None, {"reason": "address"})]
+    assert "jane" not in counter_keys(counters).lower() and "someone_else" not in counter_keys(counters)
+
+
+def test_the_sms_that_verified_the_phone_does_not_delay_the_first_sms_login_code(
+    counters: Counters, db: Database, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings(database_url, throttle={"code_resend_max_per_hour": 2})
+    sends = Throttle(settings, counters).code_sends
+    account = uuid.uuid4()
+    with db.session() as session:
+        def claim(purpose: str) -> Verdict:
+            return sends.claim_code_send(session, account_id=account, channel="sms", context=HERE, purpose=purpose)
+
+        assert claim("phone_verification").allowed
+        assert claim("phone_verification").reason == "delayed"  # "Vérifier" twice in a minute is a resend
+        assert claim("login").allowed  # the login code is not
+        set_window_time(monkeypatch, lambda: time.time() + 61)
+        assert claim("login").retry_after > 3000  # but both count in the hour
+        with pytest.raises(ValueError):
+            claim("pigeon")
+        refused = events(session, event="login.throttled")
+    assert [e.details["purpose"] for e in refused] == ["phone_verification", "login"]

@@ -245,3 +245,36 @@ def test_a_mail_server_that_is_down_changes_nothing_in_the_answer(db: Database, 
         nobody, john = ask(browser, "nobody"), ask(browser, "john_wick")
     assert (nobody.status_code, nobody.text) == (john.status_code, john.text)
     assert len(events(db, "password.reset.requested")) == 2  # the work was done; only the delivery failed
+
+
+def limited(database_url: str, smtp: SmtpServer, **throttle: int) -> Settings:
+    return make_settings(database_url, smtp_url=smtp.url(), throttle=throttle)
+
+
+def test_requests_are_throttled_per_identifier_the_same_whether_an_account_exists(
+        db: Database, database_url: str, smtp: SmtpServer, user: Account) -> None:
+    settings = limited(database_url, smtp, password_reset_max_per_hour=2)
+    with TestClient(create_app(settings, database=db), base_url=TEST_ISSUER) as browser:
+        john = [ask(browser, value) for value in ("john_wick", " JOHN_WICK", "john_wick")]
+        nobody = [ask(browser, value) for value in ("nobody", "Nobody", "nobody ")]
+        other = ask(browser, "john_wick@hopital.example")  # another identifier: its own count
+    under = {(a.status_code, a.text) for a in john[:2] + nobody[:2] + [other]}
+    assert under == {(200, john[0].text)}  # under the limit: one answer for all
+    refused = {(a.status_code, a.text) for a in (john[2], nobody[2])}
+    assert len(refused) == 1 and john[2].status_code == 429
+    assert int(john[2].headers["retry-after"]) > 0 and int(nobody[2].headers["retry-after"]) > 0
+    assert "Trop de demandes" in alert_of(john[2]) and 'action="/password/forgot"' in john[2].text
+    assert len(smtp.received) == 3  # two for john_wick, one for his address; nothing for the refused one
+    throttled = events(db, "password.reset.throttled")
+    assert [(e.outcome, e.account_id, e.details) for e in throttled] == [("failure", None, {"reason": "delayed"})] * 2
+    assert "nobody" not in str([e.details for e in throttled])
+    assert len(events(db, "password.reset.requested")) == 5  # the refused requests did no work
+
+
+def test_requests_are_throttled_per_client_address(db: Database, database_url: str, smtp: SmtpServer,
+                                                   user: Account) -> None:
+    settings = limited(database_url, smtp, address_max_failures=3)
+    with TestClient(create_app(settings, database=db), base_url=TEST_ISSUER) as browser:
+        answers = [ask(browser, value) for value in ("a", "b", "c", "john_wick")]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429] and smtp.received == []
+    assert [e.details for e in events(db, "password.reset.throttled")] == [{"reason": "address"}]

@@ -2,8 +2,9 @@
 
 Three moving windows, all of which must have room:
 
-- per account and channel, one code per ``code_resend_seconds`` (changing from e-mail to SMS is not a resend, so
-  a person whose e-mail does not arrive can switch at once);
+- per account, channel and purpose, one code per ``code_resend_seconds`` (changing from e-mail to SMS is not a
+  resend, so a person whose e-mail does not arrive can switch at once; nor is the first SMS login code right after
+  the SMS that verified the phone number: ``purpose`` is ``login`` or ``phone_verification``);
 - per account, ``code_resend_max_per_hour`` codes over every channel (an SMS costs money and lands on a phone);
 - per client address, ``address_max_failures`` codes per ``address_window_seconds`` (one address sending codes to
   many accounts).
@@ -11,6 +12,15 @@ Three moving windows, all of which must have room:
 ``may_send_code`` only looks (to show when "Renvoyer le code" will work); ``claim_code_send`` is what the sender
 calls just before sending: it counts the send, atomically, so two clicks at the same moment send one code.
 A refused claim is audited as ``login.throttled`` (factor ``otp_send``) and counted in ``THROTTLED``.
+
+``release_failed_send`` gives back the per-channel gap of a send whose delivery failed (issue 4 item 8): the code
+never arrived, so "Réessayer" must work at once. The hourly and per-address counts keep the send: a gateway that
+is down gives an attacker no extra sends.
+
+``ResetRequests`` applies the same kind of windows to "Mot de passe oublié" (each request may mail a reset link):
+per client address, ``address_max_failures`` per ``address_window_seconds``; per identifier as typed (folded, kept
+as a keyed hash), ``password_reset_max_per_hour`` an hour. The identifier is counted whether or not it names an
+account, so the refusal says nothing about which accounts exist (CONVENTIONS 11).
 """
 
 from __future__ import annotations
@@ -19,13 +29,16 @@ import uuid
 
 from idp.audit import AuditContext, record
 from idp.authn.throttle_policy import ALLOWED, Reason, Verdict, address_of
+from idp.crypto import keyed_hash
 from idp.db import Session
 from idp.observability.metrics import THROTTLED
 from idp.settings import ThrottleSettings
 from idp.storage.counters import Counters
 
 HOUR = 3600
+MAX_IDENTIFIER_LENGTH = 320  # longer than any login or e-mail address; bounds the work on absurd input
 CHANNELS = ("email", "sms")  # the channels a code is sent on (a TOTP app computes its own)
+PURPOSES = ("login", "phone_verification")
 
 
 class CodeSends:
@@ -33,18 +46,17 @@ class CodeSends:
         self.settings = settings
         self.counters = counters
 
-    def _windows(self, account_id: uuid.UUID, channel: str, address: str) -> list[tuple[str, int, int, Reason]]:
-        if channel not in CHANNELS:  # keys are made of it: never let a caller's typo or input invent new ones
-            raise ValueError(f"unknown code channel {channel!r}")
+    def _windows(self, account_id: uuid.UUID, channel: str, purpose: str,
+                 address: str) -> list[tuple[str, int, int, Reason]]:
         s = self.settings
         return [
-            (f"otp-send:gap:{account_id}:{channel}", 1, s.code_resend_seconds, "delayed"),
+            (_gap_key(account_id, channel, purpose), 1, s.code_resend_seconds, "delayed"),
             (f"otp-send:hour:{account_id}", s.code_resend_max_per_hour, HOUR, "delayed"),
             (f"otp-send:address:{address}", s.address_max_failures, s.address_window_seconds, "address"),
         ]
 
-    def may_send_code(self, account_id: uuid.UUID, channel: str, *, ip: str | None) -> Verdict:
-        for key, limit, seconds, reason in self._windows(account_id, channel, address_of(ip)):
+    def may_send_code(self, account_id: uuid.UUID, channel: str, *, ip: str | None, purpose: str = "login") -> Verdict:
+        for key, limit, seconds, reason in self._windows(account_id, channel, purpose, address_of(ip)):
             used, frees_in = self.counters.window_count(key, limit=limit, seconds=seconds)
             if used >= limit:
                 return Verdict(reason, frees_in)
@@ -52,16 +64,74 @@ class CodeSends:
 
     def claim_code_send(
         self, session: Session, *, account_id: uuid.UUID, channel: str, context: AuditContext,
-        client_id: str | None = None,
+        client_id: str | None = None, purpose: str = "login",
     ) -> Verdict:
-        verdict = self.may_send_code(account_id, channel, ip=context.ip_address)
+        verdict = self.may_send_code(account_id, channel, ip=context.ip_address, purpose=purpose)
         if verdict.allowed:
-            for key, limit, seconds, reason in self._windows(account_id, channel, address_of(context.ip_address)):
+            windows = self._windows(account_id, channel, purpose, address_of(context.ip_address))
+            for key, limit, seconds, reason in windows:
                 if not self.counters.window_hit(key, limit=limit, seconds=seconds):  # lost a race to another send
                     verdict = Verdict(reason, 1)
                     break
         if not verdict.allowed:
             THROTTLED.labels(action="otp_send", reason=verdict.reason).inc()
             record(session, "login.throttled", context=context, outcome="failure", account_id=account_id,
-                   client_id=client_id, details={"factor": "otp_send", "reason": verdict.reason, "channel": channel})
+                   client_id=client_id, details={"factor": "otp_send", "reason": verdict.reason, "channel": channel,
+                                                 "purpose": purpose})
         return verdict
+
+    def release_failed_send(self, account_id: uuid.UUID, channel: str, *, purpose: str = "login") -> None:
+        """The code claimed for ``channel`` was not delivered: the next send on it need not wait the gap."""
+        self.counters.window_clear(_gap_key(account_id, channel, purpose), limit=1,
+                                   seconds=self.settings.code_resend_seconds)
+
+
+def _gap_key(account_id: uuid.UUID, channel: str, purpose: str) -> str:
+    # Keys are made of these: never let a caller's typo or input invent new ones.
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown code channel {channel!r}")
+    if purpose not in PURPOSES:
+        raise ValueError(f"unknown code purpose {purpose!r}")
+    return f"otp-send:gap:{account_id}:{channel}:{purpose}"
+
+
+class ResetRequests:
+    """How often "Mot de passe oublié" may be asked, per client address and per identifier typed."""
+
+    def __init__(self, settings: ThrottleSettings, counters: Counters, secret_key: str) -> None:
+        self.settings = settings
+        self.counters = counters
+        self._secret_key = secret_key
+
+    def claim(self, session: Session, *, identifier: str, context: AuditContext) -> Verdict:
+        """Count one request, or refuse it (audited ``password.reset.throttled``) when a window is full."""
+        windows = self._windows(identifier, address_of(context.ip_address))
+        verdict = ALLOWED
+        for key, limit, seconds, reason in windows:
+            used, frees_in = self.counters.window_count(key, limit=limit, seconds=seconds)
+            if used >= limit:
+                verdict = Verdict(reason, frees_in)
+                break
+        if verdict.allowed:
+            for key, limit, seconds, reason in windows:
+                if not self.counters.window_hit(key, limit=limit, seconds=seconds):  # lost a race
+                    verdict = Verdict(reason, 1)
+                    break
+        if not verdict.allowed:
+            THROTTLED.labels(action="password_reset", reason=verdict.reason).inc()
+            record(session, "password.reset.throttled", context=context, outcome="failure",
+                   details={"reason": verdict.reason})
+        return verdict
+
+    def _windows(self, identifier: str, address: str) -> list[tuple[str, int, int, Reason]]:
+        s = self.settings
+        subject = keyed_hash(self._secret_key, "throttle-reset", _folded(identifier))
+        return [
+            (f"reset:identifier:{subject}", s.password_reset_max_per_hour, HOUR, "delayed"),
+            (f"reset:address:{address}", s.address_max_failures, s.address_window_seconds, "address"),
+        ]
+
+
+def _folded(identifier: str) -> str:
+    # "JOHN_WICK " and "john_wick" are one identifier to the lookup (usernames and e-mail addresses ignore case).
+    return identifier.strip()[:MAX_IDENTIFIER_LENGTH].lower()

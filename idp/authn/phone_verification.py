@@ -1,9 +1,12 @@
 """Verifying a phone number from the account page (SPEC §1.3: "Vérifier", then the SMS code).
 
 ``send_code`` checks the number, claims a send (``CodeSends.claim_code_send``: one SMS a minute, a few an hour,
-per address), retires any earlier code, stores a new 6-digit code as a keyed hash (10 minutes, 5 tries) and
-returns the SMS to send *after the commit* (the caller sends it with ``idp.notify.sms``). ``confirm_code`` checks a
-typed code; the right one sets ``phone_number`` and ``phone_verified_at``.
+per address; its minute is counted apart from the login codes', so the first SMS login right after is not
+refused), retires any earlier code, stores a new 6-digit code as a keyed hash (10 minutes, 5 tries) and returns
+the SMS to send *after the commit* (the caller sends it with ``idp.notify.sms``). When the gateway does not take
+it, ``delivery_failed`` audits ``otp.delivery_failed`` and gives back the send's one-a-minute gap
+(``CodeSends.release_failed_send``), so "Vérifier" works again at once. ``confirm_code`` checks a typed code; the
+right one sets ``phone_number`` and ``phone_verified_at``.
 
 Numbers are parsed with ``phonenumbers`` (Google's libphonenumber metadata), French by default: people type
 "06 12 34 56 78" as often as "+33 6 12 34 56 78", and a number must be one a SMS can reach (a mobile, or a number
@@ -75,7 +78,8 @@ def normalise_number(raw: str, region: str = DEFAULT_REGION) -> str:
 def send_code(session: Session, settings: Settings, code_sends: CodeSends, account: Account, raw_number: str, *,
               context: AuditContext, now: datetime | None = None) -> OutgoingSms:
     number = normalise_number(raw_number)
-    verdict = code_sends.claim_code_send(session, account_id=account.id, channel="sms", context=context)
+    verdict = code_sends.claim_code_send(session, account_id=account.id, channel="sms", context=context,
+                                         purpose=storage.PURPOSE)
     if not verdict.allowed:
         raise SendRefused(verdict)
     now = now or utcnow()
@@ -88,6 +92,16 @@ def send_code(session: Session, settings: Settings, code_sends: CodeSends, accou
     record(session, "phone.verification.sent", context=context, account_id=account.id,
            details={"phone": mask(number)})
     return OutgoingSms(number, f"ViaTrajectoire : votre code de vérification est {code}. Il est valable 10 minutes.")
+
+
+def delivery_failed(session: Session, code_sends: CodeSends, account: Account, *, context: AuditContext) -> None:
+    """The SMS of ``send_code`` did not leave: the person may ask again at once (the hourly limits still count it).
+
+    The code stays valid (a gateway that answered an error may still have sent it); a new one retires it.
+    """
+    code_sends.release_failed_send(account.id, "sms", purpose=storage.PURPOSE)
+    record(session, "otp.delivery_failed", context=context, outcome="failure", account_id=account.id,
+           details={"channel": "sms", "purpose": storage.PURPOSE})
 
 
 def pending_number(session: Session, account: Account, *, now: datetime | None = None) -> str | None:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from idp.audit import AuditContext, record
-from idp.authn.code_sends import CodeSends
+from idp.authn.code_sends import CodeSends, ResetRequests
 from idp.authn.password_login import MAX_LOGIN_LENGTH, find_login
 from idp.authn.throttle_policy import Policy, Verdict, address_of
 from idp.authn.throttle_state import AccountFailures, CounterFailures, FailureStore
@@ -77,6 +77,7 @@ class Throttle:
         self._ttl = settings.throttle.failure_window_hours * 3600 + lock_ttl + settings.throttle.delay_max_seconds
         self._lock_ttl = lock_ttl + 60
         self.code_sends = CodeSends(settings.throttle, counters)
+        self.reset_requests = ResetRequests(settings.throttle, counters, settings.secret_key.get_secret_value())
         if settings.is_production and not counters.shared:
             log.warning("throttling counts in this process only: set IDP_REDIS_URL when several processes serve")
 

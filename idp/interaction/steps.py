@@ -61,6 +61,11 @@ def mark_code_sent(row: Interaction) -> None:
     row.state = {**row.state, "code_sent": True}
 
 
+def forget_code_sent(row: Interaction) -> None:
+    """The code did not leave (its delivery failed): the page must not say it was sent."""
+    row.state = {k: v for k, v in (row.state or {}).items() if k != "code_sent"}
+
+
 def code_sent(row: Interaction) -> bool:
     return bool((row.state or {}).get("code_sent"))
 

@@ -8,6 +8,12 @@
 - empty — ``LogEmailSender`` writes messages to the ``idp.notify`` logger. Development only: the messages carry
   action links, which is why the settings refuse production without an SMTP URL.
 
+A failure that may pass is tried again (``retries`` more times, after a short growing pause, as ``HttpSmsSender``
+does): a refused or dropped connection, a timeout, a 4xx answer (RFC 5321 §4.2.1: "transient negative
+completion"). A 5xx answer is the server's final word, and TLS or AUTH problems are configuration: neither is
+retried. Once one try has used up the whole timeout no other is started, since a person may be waiting on a page.
+The same ``Message-ID`` goes with every try, so a server that took a message and then hung up can spot the repeat.
+
 TLS always verifies the server's certificate against the system trust store (a test may hand in its own
 ``ssl.SSLContext``). Credentials are percent-decoded from the URL, refused without TLS unless the server is on the
 loopback interface, and never part of an error or a log line.
@@ -23,16 +29,21 @@ import email.utils
 import logging
 import smtplib
 import ssl
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from idp.errors import NotConfigured, Unavailable
+from idp.observability.metrics import NOTIFICATIONS_SENT
 from idp.settings import Settings
 
 log = logging.getLogger("idp.notify")
 
 SMTP_TIMEOUT_SECONDS = 10.0
+SMTP_RETRIES = 2
+BACKOFF_SECONDS = 0.5  # doubled at each retry: 0.5 s, 1 s
 _DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
 _TRUE = {"1", "true", "yes", "on"}
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}
@@ -116,26 +127,48 @@ class SmtpEmailSender:
         *,
         timeout: float = SMTP_TIMEOUT_SECONDS,
         ssl_context: ssl.SSLContext | None = None,
+        retries: int = SMTP_RETRIES,
+        backoff: float = BACKOFF_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.endpoint = SmtpEndpoint.from_url(url)
         self.mail_from = mail_from
         self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
         self._ssl_context = ssl_context
+        self._sleep = sleep
 
     def send(self, message: EmailMessage) -> None:
         mime = to_mime(message, self.mail_from)
+        where = f"{self.endpoint.host}:{self.endpoint.port}"
+        started, failure = time.monotonic(), None
+        for attempt in range(max(self.retries, 0) + 1):
+            if attempt:
+                self._sleep(self.backoff * 2 ** (attempt - 1))
+            try:
+                self._deliver(mime)
+            except (smtplib.SMTPException, OSError) as exc:
+                failure = exc
+                if not _transient(exc) or time.monotonic() - started >= self.timeout:  # no time left to wait
+                    break
+                continue
+            NOTIFICATIONS_SENT.labels(channel="email", outcome="sent").inc()
+            log.info("email sent", extra={"email_subject": message.subject, "smtp_server": where,
+                                          "attempts": attempt + 1})
+            return
+        NOTIFICATIONS_SENT.labels(channel="email", outcome="failed").inc()
+        assert failure is not None  # the loop ran at least once
+        raise _failure(failure, where) from None
+
+    def _deliver(self, mime: email.message.EmailMessage) -> None:
         endpoint = self.endpoint
-        where = f"{endpoint.host}:{endpoint.port}"
-        try:
-            with self._connect() as smtp:
-                if endpoint.security == "starttls":
-                    smtp.starttls(context=self._context())
-                if endpoint.username:
-                    smtp.login(endpoint.username, endpoint.password or "")
-                smtp.send_message(mime)
-        except (smtplib.SMTPException, OSError) as exc:
-            raise _failure(exc, where) from None
-        log.info("email sent", extra={"email_subject": message.subject, "smtp_server": where})
+        with self._connect() as smtp:
+            if endpoint.security == "starttls":
+                smtp.starttls(context=self._context())
+            if endpoint.username:
+                smtp.login(endpoint.username, endpoint.password or "")
+            smtp.send_message(mime)
 
     def _connect(self) -> smtplib.SMTP:
         endpoint = self.endpoint
@@ -145,6 +178,18 @@ class SmtpEmailSender:
 
     def _context(self) -> ssl.SSLContext:
         return self._ssl_context or ssl.create_default_context()
+
+
+def _transient(exc: Exception) -> bool:
+    """Might the same message get through a moment later? (``smtplib.SMTPException`` is itself an ``OSError``.)"""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):  # greeting, HELO, AUTH, MAIL, DATA: 4xx is "try again"
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    # No STARTTLS, no AUTH, a bad certificate: the settings must change. Refused, reset, timed out: try again.
+    return not isinstance(exc, (smtplib.SMTPException, ssl.SSLError))
 
 
 def _failure(exc: Exception, where: str) -> DeliveryFailed:

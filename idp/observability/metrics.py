@@ -6,13 +6,14 @@ never from request input (each distinct value is a new time series):
 
 - ``LOGINS.labels(method=..., outcome=...)``: ``method`` is the factor (``password``, ``otp``, ``card``, ``psc``),
   ``outcome`` is ``success`` or ``failure``.
-- ``ONE_TIME_CODES_SENT.labels(channel=...)``: ``email``, ``sms``.
+- ``ONE_TIME_CODES_SENT.labels(channel=...)``: login codes handed to their gateway, ``email`` or ``sms``.
 - ``TOKENS_ISSUED.labels(grant_type=...)``: ``authorization_code``, ``refresh_token``, ``client_credentials``.
 - ``SIGNING_KEY_ROTATIONS.inc()``.
 - ``AUDIT_EVENTS.labels(event=..., outcome=...)``: incremented by the audit writer, one per event written.
 - ``NOTIFICATIONS_SENT.labels(channel=..., outcome=...)``: ``email``/``sms``, ``sent``/``failed``.
-- ``THROTTLED.labels(action=..., reason=...)``: ``action`` is ``password``, ``otp`` or ``otp_send``; ``reason``
-  is ``delayed``, ``locked`` or ``address`` (``idp.authn.throttle``).
+- ``THROTTLED.labels(action=..., reason=...)``: ``action`` is ``password``, ``otp``, ``otp_send`` or
+  ``password_reset``; ``reason`` is ``delayed``, ``locked`` or ``address`` (``idp.authn.throttle``,
+  ``idp.authn.code_sends``).
 - ``LOCKS.labels(factor=...)``: temporary locks imposed after repeated failures, ``password`` or ``otp``.
 
 Several uvicorn workers: when ``PROMETHEUS_MULTIPROC_DIR`` is set before the processes start, prometheus_client

@@ -6,13 +6,16 @@ the phone or the channel (no fresh re-authentication asked): the session itself 
 
 Sending the SMS is the one step that talks to the outside: its route runs its own transaction, commits the code,
 *then* hands the SMS to the gateway, so a failed delivery can be shown with a way to retry and a slow gateway never
-holds the transaction open. Typed codes (SMS or app) go through ``Throttle.before_code_attempt`` like the login's.
+holds the transaction open. A failed delivery (503, "Vérifier" again) is audited and frees the one-a-minute gap, so
+the retry is not refused as a resend (``phone_verification.delivery_failed``). Typed codes (SMS or app) go through
+``Throttle.before_code_attempt`` like the login's.
 """
 
 from __future__ import annotations
 
 import base64
 import io
+import logging
 from typing import Any
 
 import segno
@@ -23,8 +26,8 @@ from idp.audit import record
 from idp.authn import code_channel, phone_verification as phone, sessions, totp
 from idp.authn.throttle import Throttle
 from idp.db import Session
+from idp.errors import DomainError
 from idp.models import Account
-from idp.notify.email import DeliveryFailed
 from idp.notify.sms import build_sms_sender
 from idp.settings import Settings
 from idp.web import csrf
@@ -34,6 +37,7 @@ from idp.web.pages import error_page, render
 from idp.web.protocol_io import audit_context
 
 router = APIRouter()
+log = logging.getLogger("idp.account")
 PAGE = "/account"
 
 
@@ -67,10 +71,12 @@ def send_phone_code(request: Request, settings: SettingsDep, database: DatabaseD
             return response
     try:
         build_sms_sender(settings).send(sms.to, sms.text)
-    except DeliveryFailed:
+    except Exception as failure:  # DeliveryFailed, or a sender that cannot be built: say so, offer to retry
+        _log_failure(failure)
         with database.session() as session:
             account = _account(request, settings, session)
             assert account is not None
+            phone.delivery_failed(session, throttle.code_sends, account, context=audit_context(request))
             return _page(request, settings, session, account, errors={"phone": TEXTS["send_failed"]},
                          typed_phone=phone_number[:32], status=503)
     return RedirectResponse(f"{PAGE}?done=sent", status_code=303)
@@ -151,6 +157,16 @@ def _with_code(request: Request, settings: Settings, session: Session, throttle:
         return _page(request, settings, session, account, errors={section: problem}, status=400)
     throttle.record_success(session, attempt)
     return RedirectResponse(f"{PAGE}?done={done}", status_code=303)
+
+
+def _log_failure(failure: Exception) -> None:
+    # The error names the gateway; neither it nor this line carries the number or the text (it holds the code).
+    message = "phone verification code not delivered"
+    if isinstance(failure, DomainError):
+        log.error(message, extra={"channel": "sms", "error": failure.code, "error_description": failure.description,
+                                  "detail": failure.detail})
+    else:  # a bug: its traceback is needed
+        log.exception(message, extra={"channel": "sms", "error": type(failure).__name__})
 
 
 def _account(request: Request, settings: Settings, session: Session) -> Account | None:

@@ -7,8 +7,9 @@ TEXTS = {
                      "06 12 34 56 78 ou +33 6 12 34 56 78.",
     "send_throttled": "Un code vient déjà de vous être envoyé. Patientez quelques minutes avant d'en demander un "
                       "nouveau.",
-    "send_failed": "Le SMS n'a pas pu être envoyé. Vérifiez le numéro et réessayez dans une minute ; si le problème "
-                   "persiste, contactez le référent ViaTrajectoire de votre établissement.",
+    "send_failed": "Le SMS n'a pas pu être envoyé. Vérifiez le numéro, puis cliquez à nouveau sur « Vérifier » dans "
+                   "quelques instants ; si le problème persiste, contactez le référent ViaTrajectoire de votre "
+                   "établissement.",
     "too_many": "Trop de tentatives. Réessayez dans quelques minutes.",
     "channel_refused": "Ce moyen de réception n'est pas disponible pour votre compte : vérifiez d'abord votre numéro "
                        "de téléphone, ou configurez l'application d'authentification.",

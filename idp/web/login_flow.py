@@ -4,15 +4,22 @@
 method's acr and amr (``idp.authn.levels.METHODS``), the interaction is finished and the browser goes back to the
 authorization endpoint, which decides what comes next (terms of use, the client).
 
-Codes leave after the commit, as background tasks (CONVENTIONS 4); a failed delivery is logged, and the person can
-ask for a new code on the page.
+``send_code`` commits the code, then delivers it within the request (CONVENTIONS 4: it leaves after the commit; the
+routes are plain ``def``, so the wait happens in the thread pool, bounded by the senders' timeouts and retries).
+So the page knows whether the code left (issue 4 item 8): when it did not, the page says so and offers
+"Réessayer", the failed send gives back its per-channel gap (``CodeSends.release_failed_send``: the retry works at
+once, the hourly and per-address counts still hold), and ``otp.delivery_failed`` is audited with the channel only.
+The undelivered code stays valid (it may still arrive late, and only reaches its rightful owner); a retry issues a
+new code, which retires it (``otp.issue``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from fastapi import BackgroundTasks, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 
 from idp.audit import AuditContext, record
@@ -22,12 +29,14 @@ from idp.authn.throttle import Throttle
 from idp.authn.throttle_policy import Verdict
 from idp.clock import utcnow
 from idp.db import Session
+from idp.errors import DomainError
 from idp.interaction import service as interactions
 from idp.interaction import steps
 from idp.models import Account, Interaction
 from idp.notify.code_messages import login_code_email, login_code_sms
-from idp.notify.email import EmailMessage, build_email_sender
+from idp.notify.email import build_email_sender
 from idp.notify.sms import build_sms_sender
+from idp.observability.metrics import ONE_TIME_CODES_SENT
 from idp.settings import Settings
 from idp.web import csrf
 from idp.web.pages import error_page
@@ -53,26 +62,41 @@ def redirect(url: str) -> RedirectResponse:
     return response
 
 
-def send_code(session: Session, settings: Settings, throttle: Throttle, background: BackgroundTasks,
-              row: Interaction, account: Account, audit: AuditContext) -> Verdict:
-    """Send a new code on the account's channel, if the send limits allow (``claim_code_send``)."""
+@dataclass(frozen=True)
+class CodeSend:
+    """What became of a request for a code: refused by the send limits, delivered, or issued but not delivered."""
+
+    verdict: Verdict
+    delivered: bool = False
+
+
+def send_code(session: Session, settings: Settings, throttle: Throttle, row: Interaction, account: Account,
+              audit: AuditContext) -> CodeSend:
+    """Send a new code on the account's channel, if the send limits allow (``claim_code_send``).
+
+    Commits the request's transaction before delivering: the code exists before it leaves, and a slow gateway
+    holds no transaction open. The request's own commit at its end then writes what follows (a failure's audit).
+    """
     channel = otp.channel_of(account)
     client_id = row.params.get("client_id")
     verdict = throttle.code_sends.claim_code_send(session, account_id=account.id, channel=channel, context=audit,
                                                   client_id=client_id)
     if not verdict.allowed:
-        return verdict
+        return CodeSend(verdict)
     issued = otp.issue(session, settings, account, channel, row.id, now=utcnow())
     steps.mark_code_sent(row)
     record(session, "otp.sent", context=audit, account_id=account.id, client_id=client_id,
            details={"channel": channel})
-    if channel == "sms":
-        background.add_task(_deliver_sms, settings, issued.row.destination, login_code_sms(issued.code, otp.CODE_TTL))
-    else:
-        message = login_code_email(to=account.email, given_name=account.given_name, family_name=account.family_name,
-                                   code=issued.code, validity=otp.CODE_TTL)
-        background.add_task(_deliver_email, settings, message)
-    return verdict
+    deliver = _delivery(settings, account, channel, issued.row.destination, issued.code)
+    session.commit()
+    try:
+        deliver()
+    except Exception as failure:  # DeliveryFailed, or a sender that cannot even be built: the person must know
+        steps.forget_code_sent(row)  # a reload of the page tries again instead of saying a code was sent
+        _not_delivered(session, throttle, account, channel, client_id, audit, failure)
+        return CodeSend(verdict, delivered=False)
+    ONE_TIME_CODES_SENT.labels(channel=channel).inc()
+    return CodeSend(verdict, delivered=True)
 
 
 def complete(request: Request, settings: Settings, session: Session, row: Interaction, account: Account, method: str,
@@ -95,15 +119,27 @@ def complete(request: Request, settings: Settings, session: Session, row: Intera
     return response
 
 
-def _deliver_email(settings: Settings, message: EmailMessage) -> None:
-    try:
-        build_email_sender(settings).send(message)
-    except Exception as failure:  # the page offers "Recevoir un nouveau code"
-        log.error("login code not delivered", extra={"channel": "email", "error": type(failure).__name__})
+def _delivery(settings: Settings, account: Account, channel: str, destination: str, code: str) -> Callable[[], None]:
+    if channel == "sms":
+        text = login_code_sms(code, otp.CODE_TTL)
+        return lambda: build_sms_sender(settings).send(destination, text)
+    message = login_code_email(to=account.email, given_name=account.given_name, family_name=account.family_name,
+                               code=code, validity=otp.CODE_TTL)
+    return lambda: build_email_sender(settings).send(message)
 
 
-def _deliver_sms(settings: Settings, to: str, text: str) -> None:
-    try:
-        build_sms_sender(settings).send(to, text)
-    except Exception as failure:
-        log.error("login code not delivered", extra={"channel": "sms", "error": type(failure).__name__})
+def _not_delivered(session: Session, throttle: Throttle, account: Account, channel: str, client_id: str | None,
+                   audit: AuditContext, failure: Exception) -> None:
+    throttle.code_sends.release_failed_send(account.id, channel)
+    record(session, "otp.delivery_failed", context=audit, outcome="failure", account_id=account.id,
+           client_id=client_id, details={"channel": channel, "purpose": "login"})
+    _log_failure("login code not delivered", channel, failure)
+
+
+def _log_failure(message: str, channel: str, failure: Exception) -> None:
+    """Log why a code did not leave: the error's own words name the server, never the text, code or destination."""
+    if isinstance(failure, DomainError):  # DeliveryFailed, NotConfigured: expected, said in words
+        log.error(message, extra={"channel": channel, "error": failure.code, "error_description": failure.description,
+                                  "detail": failure.detail})
+    else:  # a bug: its traceback is needed (smtplib's and httpx's errors never carry the message sent)
+        log.exception(message, extra={"channel": channel, "error": type(failure).__name__})

@@ -7,7 +7,10 @@
   unknown or replaced, 410 when it was used or expired.
 - ``/password/forgot``: POST always answers the same page, in the same time: all the work (the lookup, the link,
   the e-mails) runs as a background task after the response, with its own transaction, so that neither the
-  answer, nor its timing, nor a slow mail server tells whether an account exists.
+  answer, nor its timing, nor a slow mail server tells whether an account exists. So a failed delivery cannot be
+  shown there: the SMTP sender retries what may pass (``idp.notify.email``), and the answer tells the person to
+  ask again if nothing arrives. Requests are throttled first, per client address and per identifier as typed
+  (``idp.authn.code_sends.ResetRequests``), never per account: a 429 with Retry-After, the same for every input.
 
 The policy and the hasher come from ``idp.authn`` and are handed to the ``idp.accounts`` services here (see
 ``idp.accounts.passwords`` for why). E-mails leave after the commit, as background tasks; a failed delivery is
@@ -28,7 +31,8 @@ from idp.audit import AuditContext
 from idp.authn import sessions
 from idp.authn.password_login import MAX_PASSWORD_LENGTH, hasher_for
 from idp.authn.password_policy import policy_for
-from idp.db import Database
+from idp.authn.throttle import Throttle
+from idp.db import Database, Session
 from idp.notify.email import build_email_sender
 from idp.notify.outbox import Outbox
 from idp.protocol import backchannel
@@ -36,9 +40,16 @@ from idp.protocol.account_logout import log_out_everywhere
 from idp.protocol.context import ProtocolContext
 from idp.settings import Settings
 from idp.web import csrf
-from idp.web.deps import DatabaseDep, DbSession, KeyRingDep, SettingsDep
+from idp.web.deps import DatabaseDep, DbSession, KeyRingDep, SettingsDep, ThrottleDep
 from idp.web.pages import error_page, render
-from idp.web.password_texts import DIFFERENT, EMPTY_IDENTIFIER, done_texts, forgot_sent_texts, link_problem_texts
+from idp.web.password_texts import (
+    DIFFERENT,
+    EMPTY_IDENTIFIER,
+    TOO_MANY_REQUESTS,
+    done_texts,
+    forgot_sent_texts,
+    link_problem_texts,
+)
 from idp.web.protocol_io import audit_context
 
 router = APIRouter()
@@ -147,27 +158,37 @@ def forgot_page(request: Request, settings: SettingsDep) -> Response:
 
 
 @router.post(FORGOT)
-def forgot_submit(request: Request, settings: SettingsDep, database: DatabaseDep, background: BackgroundTasks,
-                  identifier: str = Form(""), csrf_token: str = Form("")) -> Response:
+def forgot_submit(request: Request, settings: SettingsDep, database: DatabaseDep, session: DbSession,
+                  throttle: ThrottleDep, background: BackgroundTasks, identifier: str = Form(""),
+                  csrf_token: str = Form("")) -> Response:
     if not _csrf_ok(request, settings, csrf_token):
         return error_page(request, settings, "csrf", status=403)
     if not identifier.strip():  # says nothing of any account: the field was empty
-        return render(request, settings, "password_forgot.html", {"title": "Mot de passe oublié",
-                                                                  "error": EMPTY_IDENTIFIER}, status=400)
-    refused = throttle_reset_request(request, identifier)
+        return _forgot_form(request, settings, EMPTY_IDENTIFIER, status=400)
+    refused = throttle_reset_request(request, settings, session, throttle, identifier)
     if refused is not None:
         return refused
     background.add_task(request_reset_in_background, database, settings, identifier, audit_context(request))
     return render(request, settings, "password_message.html", forgot_sent_texts(settings))
 
 
-def throttle_reset_request(request: Request, identifier: str) -> Response | None:
-    """The seam for throttling (``idp.authn.throttle``, per address and per identifier): one call, before any work.
+def throttle_reset_request(request: Request, settings: Settings, session: Session, throttle: Throttle,
+                           identifier: str) -> Response | None:
+    """A 429 when this address or this identifier asked too often (audited), else None. One call, before any work.
 
-    Return a response to refuse the request, or None to go on. Its decision must not depend on whether an account
-    matches ``identifier``: the answer is the same for every input. Nothing is throttled yet.
+    Counted on what was typed, never on the account it names: the refusal is the same for every input.
     """
-    return None
+    verdict = throttle.reset_requests.claim(session, identifier=identifier, context=audit_context(request))
+    if verdict.allowed:
+        return None
+    refused = _forgot_form(request, settings, TOO_MANY_REQUESTS, status=429)
+    refused.headers["Retry-After"] = str(verdict.retry_after)
+    return refused
+
+
+def _forgot_form(request: Request, settings: Settings, error: str, *, status: int) -> Response:
+    return render(request, settings, "password_forgot.html", {"title": "Mot de passe oublié", "error": error},
+                  status=status)
 
 
 def request_reset_in_background(database: Database, settings: Settings, identifier: str, audit: AuditContext) -> None:

@@ -14,6 +14,9 @@ from idp.settings import Settings
 
 DIFFERENT = "Les deux mots de passe saisis sont différents : saisissez deux fois le même mot de passe."
 EMPTY_IDENTIFIER = "Indiquez votre nom d'utilisateur ou votre adresse e-mail."
+TOO_MANY_REQUESTS = ("Trop de demandes ont été faites en peu de temps. Patientez quelques minutes avant de faire une "
+                     "nouvelle demande ; si un e-mail vous a déjà été envoyé, pensez à regarder dans vos courriers "
+                     "indésirables.")
 
 _ASK_REFERENT = "Pour activer votre compte, demandez un nouveau lien au référent de votre établissement."
 _ASK_AGAIN = "Pour choisir un nouveau mot de passe, faites une nouvelle demande."
