@@ -1,5 +1,6 @@
 """The browser test harness: a real headless Chromium (Debian's ``/usr/bin/chromium``) driven by Playwright, against a
-real ``idp serve`` over TLS, a real SMTP server (aiosmtpd) and a relying party's callback that records what reaches it.
+real ``idp serve`` over TLS, a real SMTP server (aiosmtpd), a real HTTP SMS gateway (tests/support/sms_gateway.py) and a
+relying party's callback that records what reaches it.
 
 Installation (``scripts/install-test-deps.sh``, run by ``make test``): ``apt-get install chromium`` when
 ``/usr/bin/chromium`` is missing and we are root; the Python package ``playwright`` is pinned in pyproject's ``test``
@@ -21,12 +22,14 @@ but would not exercise what a person gets: ``Secure`` cookies, HSTS and the page
 
 The OP (module-scoped, like tests/test_openid_client_rp.py): ``idp serve`` on a free port, issuer
 ``https://localhost:<port>``, on a freshly migrated database of the run's kind (SQLite file, or a PostgreSQL database
-created for the module and dropped after it), ``IDP_SMTP_URL`` pointing at the aiosmtpd server the tests read. It is set
+created for the module and dropped after it), ``IDP_SMTP_URL`` pointing at the aiosmtpd server the tests read and
+``IDP_SMS_URL``/``IDP_SMS_TOKEN`` at the SMS gateway whose texts they read as a person reads their phone. It is set
 up in-process with the functions behind ``idp establishments add`` and ``idp clients add``: an establishment, and a
 relying party whose redirect URI is ``http://127.0.0.1:<port>/cb`` (loopback http is allowed by registration, RFC 8252
 §7.3), served by a tiny HTTP server that records each query and shows a page, so the browser really lands somewhere.
 Accounts are created by the tests
-with ``idp users create -`` (``OP.idp``), as a référent would.
+with ``idp users create -`` (``OP.idp``), as a référent would. What each step left in the audit trail is read from the
+server's database (``OP.audit``, tests/support/audit_trail.py).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ import ssl
 import subprocess
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -56,12 +60,14 @@ from cryptography.hazmat.primitives import serialization
 
 from idp.db.migrate import upgrade
 from idp.devtls import ensure_self_signed
+from tests.support.audit_trail import Entry, audit_trail
 from tests.support.databases import discard_database_url, new_database_url
-from tests.support.smtp import smtp_server
 from tests.support.password_pages import text_of
 from tests.support.processes import IDP, free_port, idp_env, running
 from tests.support.rp import RelyingParty
-from tests.support.smtp import ReceivedMail, SmtpServer
+from tests.support.sms_gateway import TOKEN as SMS_TOKEN
+from tests.support.sms_gateway import SmsGateway, running_gateway
+from tests.support.smtp import ReceivedMail, SmtpServer, smtp_server
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -72,7 +78,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = PROJECT_ROOT / "var" / "screenshots"
 FINESS = "010780195"
 SECRET_KEY = "browser-test-secret-key-long-enough-0123456789"
-WAIT = 10.0  # seconds for an e-mail or a callback to arrive; they take milliseconds
+WAIT = 10.0  # seconds for an e-mail, an SMS or a callback to arrive; they take milliseconds
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -85,6 +91,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
             if reason:
                 item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def _playwright_missing() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("playwright") is None
+
+
+# The test modules import Playwright at their top: without it they are not collected (instead of failing to import),
+# and the run's header says why (pytest_report_header).
+collect_ignore_glob = ["test_*.py"] if _playwright_missing() else []
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    reason = skip_reason()
+    return f"browser tests skipped: {reason}" if reason else None
 
 
 def skip_reason() -> str | None:
@@ -178,8 +200,50 @@ class Mailbox:
         unread = [(m.rcpt_tos, m.message["Subject"]) for i, m in enumerate(self.smtp.received) if i not in self.read]
         raise AssertionError(f"no e-mail to {address} ({subject or 'any subject'}) within {WAIT}s; unread: {unread}")
 
+    def unread_to(self, address: str) -> list[str]:
+        """The subjects of the messages to ``address`` not read yet."""
+        return [str(m.message["Subject"]) for i, m in enumerate(list(self.smtp.received))
+                if i not in self.read and address in m.rcpt_tos]
+
     def mark_all_read(self) -> None:
         self.read.update(range(len(self.smtp.received)))
+
+
+# -- SMS ---------------------------------------------------------------------------------------------------------------
+
+@dataclass
+class Phones:
+    """The SMS gateway's texts, read like a person's phone: wait for the next unread SMS to an E.164 number (the login
+    may hand its SMS to the gateway after the response, so the text may come a moment after the page). Every SMS must
+    carry the gateway's bearer token: the server really authenticated to it."""
+
+    gateway: SmsGateway
+    read: set[int] = field(default_factory=set)
+
+    def next_to(self, number: str) -> str:
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            for index, sms in enumerate(list(self.gateway.requests)):
+                if index not in self.read and sms.body.get("to") == number:
+                    self.read.add(index)
+                    assert sms.headers.get("authorization") == f"Bearer {SMS_TOKEN}", sms.headers
+                    return str(sms.body["text"])
+            time.sleep(0.02)
+        unread = [r.body.get("to") for i, r in enumerate(self.gateway.requests) if i not in self.read]
+        raise AssertionError(f"no SMS to {number} within {WAIT}s; unread SMS to: {unread}")
+
+    def unread(self) -> list[str]:
+        return [str(r.body.get("to")) for i, r in enumerate(list(self.gateway.requests)) if i not in self.read]
+
+    def mark_all_read(self) -> None:
+        self.read.update(range(len(self.gateway.requests)))
+
+
+def sms_code(text: str) -> str:
+    """The one-time code of an SMS (6 digits)."""
+    codes = set(re.findall(r"(?<!\d)\d{6}(?!\d)", text))
+    assert len(codes) == 1, text
+    return codes.pop()
 
 
 def link_in(mail: ReceivedMail, issuer: str, path: str) -> str:
@@ -209,6 +273,7 @@ class OP:
     client_id: str
     client_secret: str
     trust: ssl.SSLContext
+    phones: Phones
     _http: list[httpx.Client] = field(default_factory=list)
 
     def idp(self, *args: str, stdin: str | None = None) -> str:
@@ -242,6 +307,26 @@ class OP:
             engine.dispose()
         outbox.flush(build_email_sender(settings))
         return {"id": account_id, "username": username}
+
+    def set_account(self, account: dict[str, Any], **values: Any) -> None:
+        """Change the account's row in the server's database: for a precondition that its own journey covers and that
+        the pages would take too long to reach again (the phone verified a minute ago, say)."""
+        from idp.db import Database, build_engine
+        from idp.models import Account
+
+        engine = build_engine(self.env["IDP_DATABASE_URL"])
+        try:
+            with Database(engine).session() as session:
+                row = session.get(Account, uuid.UUID(account["id"]))
+                assert row is not None, account
+                for name, value in values.items():
+                    setattr(row, name, value)
+        finally:
+            engine.dispose()
+
+    def audit(self, account: dict[str, Any]) -> list[Entry]:
+        """The account's audit events so far, oldest first, from the server's database."""
+        return audit_trail(self.env["IDP_DATABASE_URL"], account["id"])
 
     def close_clients(self) -> None:
         for http in self._http:
@@ -296,7 +381,7 @@ def op(base_database_url: str | None, tmp_path_factory: pytest.TempPathFactory) 
         trust = ssl.create_default_context(cafile=str(certfile))
         port = free_port()
         issuer = f"https://localhost:{port}"
-        with smtp_server() as smtp, Callbacks() as callbacks:
+        with smtp_server() as smtp, running_gateway() as sms, Callbacks() as callbacks:
             env = idp_env(
                 IDP_ENVIRONMENT="test",
                 IDP_ISSUER=issuer,
@@ -306,6 +391,8 @@ def op(base_database_url: str | None, tmp_path_factory: pytest.TempPathFactory) 
                 IDP_TLS_CERTFILE=str(certfile),
                 IDP_TLS_KEYFILE=str(keyfile),
                 IDP_SMTP_URL=smtp.url(),
+                IDP_SMS_URL=sms.url,
+                IDP_SMS_TOKEN=SMS_TOKEN,
                 IDP_LOG_LEVEL="WARNING",
                 # Cheap hashing, as in the rest of the suite (bench/ measures the production parameters).
                 IDP_ARGON2__TIME_COST="1",
@@ -314,7 +401,7 @@ def op(base_database_url: str | None, tmp_path_factory: pytest.TempPathFactory) 
             )
             client = _establishment_and_client(url, issuer, callbacks.url)
             setup = OP(issuer, certfile, spki_hash(certfile), env, Mailbox(smtp), callbacks,
-                       client["client_id"], client["client_secret"], trust)
+                       client["client_id"], client["client_secret"], trust, Phones(sms))
             with running([IDP, "serve"], env, lambda: _answers(f"{issuer}/health/ready", trust)):
                 try:
                     yield setup

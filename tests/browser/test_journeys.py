@@ -7,8 +7,9 @@ tests/test_activation.py and tests/test_forgot_password.py; here they prove the 
 CSRF and ``Secure`` cookies over real TLS, the redirects back to a relying party.
 
 The login may ask, after the password, for a one-time code ("Code de confirmation") and then the terms of use ("J'ai lu
-et accepte les conditions ci-dessus"): ``log_in`` follows whatever step the page shows, so the journeys hold with and
-without those steps.
+et accepte les conditions ci-dessus"): ``log_in`` (journey_steps.py) follows whatever step the page shows, so the
+journeys hold with and without those steps. Each journey ends by reading what it left in the audit trail. The code by
+SMS, the account page and the trusted browser are in test_code_by_sms.py.
 """
 
 from __future__ import annotations
@@ -17,116 +18,34 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
-from tests.browser.conftest import OP, SCREENSHOTS, code_in, link_in
+from idp.authn.levels import ACR_OTP
+from tests.browser.conftest import FINESS, OP, SCREENSHOTS, link_in
+from tests.browser.journey_steps import (
+    ACTIVATION_SUBJECT,
+    BAD_CREDENTIALS,
+    CHANGED_SUBJECT,
+    NEW_PASSWORD,
+    OTHER_PASSWORD,
+    POLICY,
+    RESET_SUBJECT,
+    activate,
+    assert_code_is_good,
+    button,
+    log_in,
+    open_login,
+    set_password,
+    submit_login,
+)
+from tests.support.audit_trail import Entry, assert_in_order
 from tests.support.password_pages import text_of
-from tests.support.rp import AuthorizationRequest, Callback, RelyingParty
-
-NEW_PASSWORD = "Vq7#mLz!pR2w-neuf"
-OTHER_PASSWORD = "Tr4vers!e-Rh0ne-9"
-POLICY = "12 caractères minimum, comportant au moins 1 minuscule, 1 majuscule, 1 chiffre et 1 caractère spécial"
-ACTIVATION_SUBJECT = "Activation de votre compte ViaTrajectoire"
-CHANGED_SUBJECT = "Votre mot de passe a été modifié"
-RESET_SUBJECT = "Réinitialisation de votre mot de passe ViaTrajectoire"
-BAD_CREDENTIALS = "Nom d'utilisateur ou mot de passe incorrect."
-
-
-def button(page: Any, name: str) -> Any:
-    return page.get_by_role("button", name=name, exact=True)
-
-
-def set_password(page: Any, password: str, repeated: str | None = None) -> None:
-    page.get_by_label("Nouveau mot de passe", exact=True).fill(password)
-    page.get_by_label("Répéter le mot de passe", exact=True).fill(password if repeated is None else repeated)
-    button(page, "Valider").click()
-
-
-def activate(op: OP, page: Any, username: str, email: str, password: str = NEW_PASSWORD) -> dict[str, Any]:
-    """A référent creates the account; its owner follows the e-mail's link and sets a password. Returns the account."""
-    account = op.create_user(username, "Jeanne", "Dupré", email, cli=False)
-    page.goto(link_in(op.mailbox.next_to(email, ACTIVATION_SUBJECT), op.issuer, "/password/activate"))
-    set_password(page, password)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Mot de passe enregistré")
-    op.mailbox.next_to(email, CHANGED_SUBJECT)
-    return account
-
-
-def open_login(page: Any, op: OP) -> tuple[RelyingParty, AuthorizationRequest]:
-    """The relying party sends the browser to /authorize (code flow, PKCE S256, state, nonce): the login page."""
-    rp = op.relying_party()
-    request = rp.authorization_request()
-    page.goto(f"{op.issuer}/authorize?{request.query}")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Espace professionnel")
-    return rp, request
-
-
-def submit_login(page: Any, username: str, password: str) -> None:
-    page.get_by_label("Nom d'utilisateur", exact=True).fill(username)
-    page.get_by_label("Mot de passe", exact=True).fill(password)
-    button(page, "Se connecter").click()
-
-
-def navigating(page: Any, action: Callable[[], None]) -> None:
-    """Do ``action`` and wait for the page it leads to (which may look like the last one: the login form again). A
-    navigation the browser blocks fails with what the browser's console said (a CSP violation, say)."""
-    said: list[str] = []
-    page.on("console", lambda message: said.append(message.text))
-    try:
-        with page.expect_navigation():
-            action()
-    except PlaywrightError as exc:
-        if not said:
-            page.wait_for_timeout(300)  # the console's reason may arrive just after the failed navigation
-        raise AssertionError(f"the browser did not go on from {page.url}: {exc.message}; console: {said}") from None
-
-
-def log_in(page: Any, op: OP, username: str, password: str, email: str) -> dict[str, str]:
-    """Password, then whatever steps the OP asks for (one-time code, terms of use), until the relying party's callback.
-    Returns the query the callback received."""
-    op.mailbox.mark_all_read()
-    before = len(op.callbacks.received)
-    navigating(page, lambda: submit_login(page, username, password))
-    steps: list[str] = []
-    for _ in range(5):
-        if page.url.startswith(op.callbacks.url):
-            expect(page.get_by_role("heading", level=1)).to_have_text("Retour sur le site")
-            received = op.callbacks.wait_for(before + 1)
-            assert len(received) == before + 1, received
-            return received[-1]
-        code = page.get_by_label("Code de confirmation", exact=True)
-        terms = page.get_by_label("J'ai lu et accepte les conditions ci-dessus", exact=True)
-        if code.count():
-            steps.append("code")
-            code.fill(code_in(op.mailbox.next_to(email)))
-            navigating(page, button(page, "Valider").click)
-        elif terms.count():
-            steps.append("terms")
-            expect(page.get_by_text("CONDITIONS GÉNÉRALES D'UTILISATION DE VIATRAJECTOIRE")).to_be_visible()
-            terms.check()
-            navigating(page, button(page, "Valider").click)
-        else:
-            raise AssertionError(f"after {steps}: unexpected page {page.url}:\n{page.locator('main').inner_text()}")
-    raise AssertionError(f"never reached the relying party after {steps}; at {page.url}")
-
-
-def assert_code_is_good(rp: RelyingParty, request: AuthorizationRequest, query: dict[str, str],
-                        account: dict[str, Any]) -> None:
-    """The relying party's back end checks the callback (state, RFC 9207 iss) and redeems the code (PKCE)."""
-    assert set(query) >= {"code", "state", "iss"} and "error" not in query, query
-    code = rp.validate_callback(Callback(rp.redirect_uri, query), request)
-    tokens = rp.exchange(code, request)
-    assert tokens.status_code == 200, tokens.text
-    claims = rp.validate_id_token(tokens.json()["id_token"], nonce=request.nonce,
-                                  access_token=tokens.json()["access_token"])
-    assert claims["sub"] == account["id"], (claims, account)
 
 
 def test_activation(op: OP, page: Any) -> None:
     """The e-mail's link opens "Définition de votre mot de passe" with the username and the policy; a weak password is
     refused with the reasons announced; a good one activates the account and a confirmation e-mail follows."""
-    op.create_user("jdupre", "Jeanne", "Dupré", "jeanne.dupre@example.fr")
+    account = op.create_user("jdupre", "Jeanne", "Dupré", "jeanne.dupre@example.fr")
     mail = op.mailbox.next_to("jeanne.dupre@example.fr", ACTIVATION_SUBJECT)
     assert "jdupre" in text_of(mail)
     page.goto(link_in(mail, op.issuer, "/password/activate"))
@@ -163,11 +82,17 @@ def test_activation(op: OP, page: Any) -> None:
     page.goto(link_in(mail, op.issuer, "/password/activate"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Lien déjà utilisé")
 
+    assert_in_order(op.audit(account), [
+        Entry("user.created", details={"username": "jdupre", "establishment": FINESS}),
+        Entry("password.changed", details={"via": "activation"}), Entry("account.activated"),
+    ])
+
 
 def test_login_through_a_relying_party(op: OP, page: Any, new_page: Callable[[], Any]) -> None:
     """From the relying party's authorization URL to its callback: the login page and its texts, a wrong password
-    refused, the right one (then the code and terms steps if the OP asks) back to the RP with code, state and iss;
-    the code redeems for tokens naming the account. The same browser is then let through without a password."""
+    refused, the right one, the code by e-mail and the terms of use, back to the RP with code, state and iss; the code
+    redeems for tokens naming the account at acr otp. The same browser is then let through without a password. The
+    audit trail has each step."""
     account = activate(op, new_page(), "mlefevre", "marc.lefevre@example.fr")
     rp, request = open_login(page, op)
 
@@ -185,9 +110,10 @@ def test_login_through_a_relying_party(op: OP, page: Any, new_page: Callable[[],
     expect(page.get_by_label("Mot de passe", exact=True)).to_have_value("")
     expect(page.get_by_label("Mot de passe", exact=True)).to_have_accessible_description(BAD_CREDENTIALS)
 
-    query = log_in(page, op, "mlefevre", NEW_PASSWORD, "marc.lefevre@example.fr")
+    steps: list[str] = []
+    query = log_in(page, op, "mlefevre", NEW_PASSWORD, "marc.lefevre@example.fr", taken=steps)
     assert query["state"] == request.state and query["iss"] == op.issuer
-    assert_code_is_good(rp, request, query, account)
+    claims = assert_code_is_good(rp, request, query, account)
     cookies = {cookie["name"]: cookie for cookie in page.context.cookies(op.issuer)}
     assert cookies and all(cookie["secure"] for cookie in cookies.values()), cookies
 
@@ -196,6 +122,19 @@ def test_login_through_a_relying_party(op: OP, page: Any, new_page: Callable[[],
     page.goto(f"{op.issuer}/authorize?{again.query}")
     assert page.url.startswith(op.callbacks.url)
     assert_code_is_good(rp, again, op.callbacks.wait_for(len(op.callbacks.received))[-1], account)
+
+    # A first login on a new browser: the code by e-mail, then the terms (the server's defaults, as in production).
+    assert steps == ["code", "terms"], steps
+    assert claims["acr"] == ACR_OTP and {"pwd", "otp", "mfa"} <= set(claims["amr"]), claims
+    assert_in_order(op.audit(account), [
+        Entry("login.password.succeeded", client_id=op.client_id), Entry("otp.sent", details={"channel": "email"}),
+        Entry("otp.verified", details={"channel": "email"}),
+        Entry("login.succeeded", details={"method": "password+email_otp", "acr": ACR_OTP}),
+        # The login is done; the terms are a condition of the authorization that follows.
+        Entry("terms.accepted", details={"version": "2022-08"}),
+        Entry("authorization.granted", client_id=op.client_id),
+        Entry("authorization.granted", client_id=op.client_id),  # the second visit, by the session
+    ])
 
 
 def test_forgotten_password(op: OP, page: Any, new_page: Callable[[], Any]) -> None:
@@ -234,3 +173,9 @@ def test_forgotten_password(op: OP, page: Any, new_page: Callable[[], Any]) -> N
     expect(browser.get_by_role("alert")).to_have_text(BAD_CREDENTIALS)
     query = log_in(browser, op, "pmartin", OTHER_PASSWORD, "paul.martin@example.fr")
     assert_code_is_good(rp, request, query, account)
+
+    assert_in_order(op.audit(account), [
+        Entry("password.reset.requested", details={"identifier": "email"}),
+        Entry("password.changed", details={"via": "reset"}), Entry("password.reset.completed"),
+        Entry("login.password.succeeded"), Entry("login.succeeded"), Entry("authorization.granted"),
+    ])
