@@ -86,6 +86,16 @@ def test_a_gateway_that_does_not_answer_in_time(gateway: SmsGateway) -> None:
     assert len(gateway.requests) == 2
 
 
+def test_no_try_starts_that_could_end_past_the_deadline(gateway: SmsGateway) -> None:
+    # A hanging gateway must not hold the code page for timeout x tries: 0.3 s each, 0.8 s in all -> two tries.
+    gateway.delay = 2.0
+    pauses: list[float] = []
+    with pytest.raises(DeliveryFailed) as failure:
+        sender(gateway.url, pauses, timeout=0.3, retries=5, backoff=0.01, deadline=0.8).send("+33612345678", TEXT)
+    assert failure.value.detail == "ReadTimeout"
+    assert pauses == [0.01]  # one retry (ends near 0.6 s); a third try could have ended past 0.8 s
+
+
 def test_build_sms_sender_follows_the_settings(database_url: str, gateway: SmsGateway) -> None:
     assert isinstance(build_sms_sender(make_settings(database_url)), LogSmsSender)
     configured = build_sms_sender(make_settings(database_url, sms_url=gateway.url, sms_token=TOKEN))

@@ -139,7 +139,9 @@ def confirm_code(session: Session, settings: Settings, account: Account, typed: 
 
 
 def mask(number: str) -> str:
-    """"+33612345678" → "+33 6 •• •• •• 78": enough for the person to recognise it, not for the log to leak it."""
+    """"+33612345678" → "+336••••••78", for the audit trail and the log: enough to recognise it, not to leak it.
+
+    The code page shows less ("** ** ** ** 78", ``idp.authn.otp.mask_phone``): it is seen before the second factor."""
     return f"{number[:-8]}••••••{number[-2:]}" if len(number) > 8 else "••"
 
 

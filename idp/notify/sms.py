@@ -7,7 +7,8 @@
 - empty — ``LogSmsSender`` writes the message to the ``idp.notify`` logger. Development only: production refuses
   to start without a gateway (``idp.settings``), since the text carries a one-time code.
 
-Connection errors, timeouts and 5xx answers are retried (``retries`` more times, with a short growing pause); a 4xx
+Connection errors, timeouts and 5xx answers are retried (``retries`` more times, with a short growing pause, and no
+try begun that could end past ``deadline``, 10 s after the first: a person waits on the code page); a 4xx
 answer is the gateway refusing *this* request (bad number, bad token), so it is not retried. After the last try the
 sender raises ``DeliveryFailed``. Neither the text (it carries a code) nor the token is ever logged or put in an error.
 """
@@ -31,6 +32,8 @@ log = logging.getLogger("idp.notify")
 SMS_TIMEOUT_SECONDS = 5.0
 SMS_RETRIES = 2
 BACKOFF_SECONDS = 0.2  # doubled at each retry: 0.2 s, 0.4 s ... a person is waiting on the page
+#: No new try starts that could end later than this after the first began: the code page waits on the sender.
+DEADLINE_SECONDS = 10.0
 
 
 class SmsSender(Protocol):
@@ -51,6 +54,7 @@ class HttpSmsSender:
         retries: int = SMS_RETRIES,
         backoff: float = BACKOFF_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
+        deadline: float = DEADLINE_SECONDS,
     ) -> None:
         if not url.startswith(("https://", "http://")):
             raise ValueError("IDP_SMS_URL must be an http(s) URL")
@@ -60,6 +64,7 @@ class HttpSmsSender:
         self.retries = retries
         self.backoff = backoff
         self._sleep = sleep
+        self.deadline = deadline
 
     def __repr__(self) -> str:  # never the token
         return f"HttpSmsSender({self.url!r})"
@@ -67,10 +72,14 @@ class HttpSmsSender:
     def send(self, to: str, text: str) -> None:
         headers = {"Authorization": f"Bearer {self._token}"}
         problem = "no attempt"
+        started = time.monotonic()
         with httpx.Client(timeout=self.timeout, follow_redirects=False) as http:
             for attempt in range(self.retries + 1):
                 if attempt:
-                    self._sleep(self.backoff * 2 ** (attempt - 1))
+                    pause = self.backoff * 2 ** (attempt - 1)
+                    if time.monotonic() - started + pause + self.timeout > self.deadline:
+                        break  # another try could keep the person waiting past the deadline
+                    self._sleep(pause)
                 try:
                     answer = http.post(self.url, json={"to": to, "text": text}, headers=headers)
                 except httpx.HTTPError as exc:  # refused, reset, timed out: worth another try
