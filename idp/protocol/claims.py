@@ -12,6 +12,8 @@ scope-to-claims table is ``idp.protocol.scopes.SCOPE_CLAIMS``. Rules:
   released one by one only if its scope is one the client may hold: the ``claims`` parameter must not open what the
   client registration closes.
 - The database is read only for the families asked for: ``establishments`` and ``delegations`` cost one query each.
+  Everything else is on the account itself: a session ``Account`` (ID tokens) or the read-only ``AccountView`` the
+  bearer check loaded with the access token (userinfo, ``idp.storage.token_records``); both carry the same names.
 
 ``delegations`` is the list of what an *assistant* may do on behalf of which libéral (SPEC §1.7):
 ``[{"liberal": {"sub", "given_name", "family_name", "rpps"}, "rights": {"dossiers", "medical_data",
@@ -31,16 +33,19 @@ from idp.models.delegations import RIGHTS
 from idp.protocol.scopes import SCOPE_CLAIMS
 from idp.protocol.subject import subject_identifier
 from idp.storage import claims as storage
+from idp.storage.token_records import AccountView
 
 #: claim -> the scope that releases it
 CLAIM_SCOPES: dict[str, str] = {claim: scope for scope, claims in SCOPE_CLAIMS.items() for claim in claims}
 
 Claims = dict[str, Any]
+#: what claims are read from: a session row, or the access-token lookup's view of it
+ClaimsAccount = Account | AccountView
 
 
 def release_claims(
     session: Session,
-    account: Account,
+    account: ClaimsAccount,
     scope: str,
     *,
     requested: Mapping[str, Any] | None = None,
@@ -73,7 +78,7 @@ def claims_to_release(
     return names
 
 
-def _profile(session: Session, account: Account) -> Claims:
+def _profile(session: Session, account: ClaimsAccount) -> Claims:
     updated = account.updated_at or account.created_at
     return {
         "name": f"{account.given_name} {account.family_name}".strip() or None,
@@ -86,34 +91,34 @@ def _profile(session: Session, account: Account) -> Claims:
     }
 
 
-def _email(session: Session, account: Account) -> Claims:
+def _email(session: Session, account: ClaimsAccount) -> Claims:
     if not account.email:
         return {}
     return {"email": account.email, "email_verified": account.email_verified_at is not None}
 
 
-def _phone(session: Session, account: Account) -> Claims:
+def _phone(session: Session, account: ClaimsAccount) -> Claims:
     if not account.phone_number:
         return {}
     return {"phone_number": account.phone_number, "phone_number_verified": account.phone_verified_at is not None}
 
 
-def _address(session: Session, account: Account) -> Claims:
+def _address(session: Session, account: ClaimsAccount) -> Claims:
     # OIDC Core §5.1.1: a JSON object of the standard members; the account document admits no others.
     address = {k: v for k, v in (account.address or {}).items() if v not in (None, "")}
     return {"address": address or None}
 
 
-def _national_ids(session: Session, account: Account) -> Claims:
+def _national_ids(session: Session, account: ClaimsAccount) -> Claims:
     return {"rpps": account.rpps, "national_id": account.national_id}
 
 
-def _establishments(session: Session, account: Account) -> Claims:
+def _establishments(session: Session, account: ClaimsAccount) -> Claims:
     rows = storage.establishment_claims(session, account.id)
     return {"establishments": [row._asdict() for row in rows] or None}
 
 
-def _delegations(session: Session, account: Account) -> Claims:
+def _delegations(session: Session, account: ClaimsAccount) -> Claims:
     if account.kind != "assistant":
         return {}
     delegations: dict[Any, Claims] = {}
@@ -135,7 +140,7 @@ def _delegations(session: Session, account: Account) -> Claims:
 
 
 class _Family:
-    def __init__(self, scope: str, read: Callable[[Session, Account], Claims]) -> None:
+    def __init__(self, scope: str, read: Callable[[Session, ClaimsAccount], Claims]) -> None:
         self.names = SCOPE_CLAIMS[scope]
         self.read = read
 

@@ -9,6 +9,10 @@ types" (RFC 7662 §2.1, RFC 7009 §2.1), so both kinds are always tried and an u
   ``jti`` says.
 - A refresh token is found by its keyed hash (``idp.protocol.tokens.find_refresh_token``).
 
+An access token's ``row``, ``client`` and ``account`` are the read-only views of the lookup
+(``idp.storage.token_records``: the hot path of introspection reads no ORM entity); a refresh token's are session
+objects, since the refresh grant and revocation change them through the session.
+
 Tokens are found whatever their state; ``PresentedToken.inactive_reason`` says whether they still work.
 """
 
@@ -27,6 +31,7 @@ from idp.protocol.context import ProtocolContext
 from idp.protocol.oauth_client import OAuthClient
 from idp.protocol.token_status import inactive_reason
 from idp.storage import token_records
+from idp.storage.token_records import AccountView, ClientView, TokenView
 
 ACCESS_TOKEN = "access_token"
 REFRESH_TOKEN = "refresh_token"
@@ -37,9 +42,9 @@ class PresentedToken(TokenMixin):
     """authlib's view of one of our tokens, with what the endpoints read from it."""
 
     type_name: str  # ACCESS_TOKEN or REFRESH_TOKEN, the token_type_hint vocabulary
-    row: Token
-    client: Client
-    account: Account | None
+    row: Token | TokenView  # a view for an access token, a session object for a refresh token
+    client: Client | ClientView
+    account: Account | AccountView | None
     now: datetime
     claims: dict[str, Any] = field(default_factory=dict)  # the verified JWT claims of an access token
 

@@ -7,11 +7,12 @@
   do not cause an error response since the client cannot handle such an error in a reasonable way"). So does another
   client's token, which is left untouched: an error would tell the caller that the string it holds is a live token
   of someone else. That refusal is audited (``token.revoked``, outcome ``failure``).
-- **What goes.** An access token: its ``jti`` is marked revoked (a row-less ``client_credentials`` token gets its
-  row, revoked), so userinfo and introspection refuse it at once (the JWT itself cannot be recalled; the row is
-  what every check reads). A refresh token: its whole family (RFC 7009 §2.1:
-  "the authorization server SHOULD also invalidate all access tokens based on the same authorization grant"), which
-  ``idp.protocol.tokens.revoke_token_family`` extends to the access tokens issued with it.
+- **What goes.** An access token: its ``jti`` is marked revoked by one UPDATE (the lookup gave a read-only view,
+  not a session object; a row-less ``client_credentials`` token gets its row, revoked), so userinfo and
+  introspection refuse it at once (the JWT itself cannot be recalled; the row is what every check reads). A refresh
+  token: its whole family (RFC 7009 §2.1: "the authorization server SHOULD also invalidate all access tokens based
+  on the same authorization grant"), which ``idp.protocol.tokens.revoke_token_family`` extends to the access tokens
+  issued with it.
 - **The hint** only orders the search; an unknown hint is ignored (``unsupported_token_type`` is for a server that
   cannot revoke a kind it knows, RFC 7009 §2.2.1, and we revoke both).
 """

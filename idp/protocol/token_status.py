@@ -3,6 +3,9 @@
 A token whose JWT still verifies, or whose hash is still stored, may nevertheless be over: revoked (RFC 7009),
 rotated (a refresh token is single use, OAuth 2.0 Security BCP §4.14.2), past its row's expiry, or belonging to a
 disabled client or an account that is no longer active (SPEC §4: disabling a person ends what they hold).
+
+The rule reads a handful of attributes, so it takes session rows (refresh tokens) and the read-only views of the
+access-token path (``idp.storage.token_records``) alike.
 """
 
 from __future__ import annotations
@@ -10,9 +13,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from idp.models import Account, Client, Token
+from idp.storage.token_records import AccountView, ClientView, TokenView
 
 
-def inactive_reason(token: Token, client: Client, account: Account | None, now: datetime) -> str | None:
+def inactive_reason(
+    token: Token | TokenView, client: Client | ClientView, account: Account | AccountView | None, now: datetime
+) -> str | None:
     """Why the token no longer works (a sentence fit for ``error_description``), or None if it does."""
     if token.revoked_at is not None:
         return "The token has been revoked."

@@ -36,6 +36,7 @@ from idp.protocol.context import ProtocolContext
 from idp.protocol.subject import AuthenticatedSubject, subject_identifier
 from idp.storage import grants as storage
 from idp.storage import token_records
+from idp.storage.token_records import ClientView, TokenView
 
 ACCESS_TOKEN_TYP = "at+jwt"  # RFC 9068 §2.1
 REFRESH_TOKEN_PREFIX = "idp_rt_"  # recognisable by secret scanners (CONVENTIONS §10)
@@ -135,18 +136,21 @@ def issue_access_token(
     return value, storage.add_token(ctx.session, row)
 
 
-def stateless_row(claims: dict[str, Any], client: Client) -> Token:
-    """The row a ``client_credentials`` access token would have, made from its verified claims; not in any session.
+def stateless_row(claims: dict[str, Any], client: ClientView) -> TokenView:
+    """The row a ``client_credentials`` access token would have, made from its verified claims.
 
     Checks read it like a stored row; ``revoke_access_token`` writes it when the token is revoked.
     """
-    return Token(
+    return TokenView(
         id=uuid.uuid4(),
         kind="access",
         jti=claims["jti"],
         client_id=client.id,
+        account_id=None,
         scope=str(claims.get("scope", "")),
+        claims=None,
         expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        revoked_at=None,
         created_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
     )
 
@@ -156,12 +160,15 @@ def is_stateless(claims: dict[str, Any]) -> bool:
     return claims.get(GRANT_TYPE_CLAIM) == CLIENT_CREDENTIALS and "auth_time" not in claims
 
 
-def revoke_access_token(ctx: ProtocolContext, row: Token) -> None:
-    """Revoke one access token (RFC 7009): mark its row, or write the row of a row-less one, revoked."""
-    row.revoked_at = ctx.clock.now()
-    if row in ctx.session:
-        return
-    token_records.add_revoked_access_token(ctx.session, row)
+def revoke_access_token(ctx: ProtocolContext, row: TokenView) -> None:
+    """Revoke one access token (RFC 7009): mark its row revoked, or write the row of a row-less one, revoked.
+
+    ``row`` is a read-only view (``idp.storage.token_records``): the UPDATE is the write. When it finds no live row
+    (a row-less token, or a concurrent revocation), the revoked row is inserted unless one is there by then.
+    """
+    now = ctx.clock.now()
+    if not storage.revoke_access_token_row(ctx.session, row.jti, now):
+        token_records.add_revoked_access_token(ctx.session, row._replace(revoked_at=now))
 
 
 def issue_refresh_token(ctx: ProtocolContext, *, client: Client, authorization: Authorization) -> tuple[str, Token]:

@@ -9,7 +9,9 @@ framework ``ResourceProtector.acquire_token`` (Flask/Django integrations only), 
   describe.
 - Claims come from ``release_claims``: the token's scope, plus the ``userinfo`` member of the ``claims`` request
   parameter when the authorization stored it on the token row (OIDC Core §5.5), limited to the client's registered
-  scope. Values are read now, not at issue time: a name or delegation changed since shows at once.
+  scope. Values are read now, not at issue time: a name or delegation changed since shows at once. The account is
+  the read-only view the bearer check fetched with the token (``idp.storage.token_records.AccountView``): no second
+  read of the account, and no ORM entity on this hot path.
 - The answer is plain JSON (``userinfo_signed_response_alg`` is not a registration member here) with
   ``Cache-Control: no-store``: it is personal data.
 """
@@ -28,6 +30,7 @@ from idp.protocol.claims import release_claims
 from idp.protocol.context import ProtocolContext
 from idp.protocol.requests import HttpRequest
 from idp.protocol.responses import ProtocolResponse
+from idp.storage.token_records import AccountView
 
 REQUIRED_SCOPE = "openid"
 
@@ -45,7 +48,7 @@ class IdpUserInfoEndpoint(UserInfoEndpoint):
         return 200, dict(user_info), default_json_headers
 
     def generate_user_info(  # type: ignore[override]
-        self, user: Account, scope: str, *, access: AccessTokenClaims | None = None
+        self, user: Account | AccountView, scope: str, *, access: AccessTokenClaims | None = None
     ) -> UserInfo:
         requested = _userinfo_request(access.token.claims) if access else None
         allowed_scope = access.client.scope if access else None

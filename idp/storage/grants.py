@@ -57,6 +57,17 @@ def refresh_token_by_hash(session: Session, token_hash: str) -> Token | None:
     return session.scalar(select(Token).where(Token.token_hash == token_hash, Token.kind == "refresh"))
 
 
+def revoke_access_token_row(session: Session, jti: str, now: datetime) -> bool:
+    """Mark the token row under ``jti`` revoked; False when there is none, or it already was."""
+    statement = (
+        update(Token)
+        .where(Token.jti == jti, Token.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")  # a copy loaded in this session sees it too
+    )
+    return bool(session.execute(statement).rowcount)
+
+
 def rotate_refresh_token(session: Session, token_id: uuid.UUID, now: datetime) -> bool:
     """Mark the refresh token rotated; False when it already was, or was revoked meanwhile."""
     statement = (
