@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -46,6 +47,45 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgresql_only" in item.keywords:
             item.add_marker(skip)
+
+
+class RsaKeyPool:
+    """Real RSA keys, generated once per run and handed out in turn.
+
+    Generating a 2048-bit RSA key costs about 60 ms, and every app a test starts creates an active and a next key
+    per algorithm: a third of the suite's time went there. The keys are real and each call still gets a key no other
+    call of the same test got (the pool is larger than any test's need); only the cost of generating them is shared
+    across tests, whose rows are rolled back anyway. Processes a test starts (``idp serve``, the CLI) generate their
+    own. EC keys cost nothing and are generated fresh.
+    """
+
+    SIZE = 24
+
+    def __init__(self, generate: Any) -> None:
+        self._generate = generate
+        self._keys: dict[int, list[Any]] = {}
+        self._turn = 0
+
+    def __call__(self, alg: str, *, rsa_key_size: int) -> Any:
+        if alg != "RS256":
+            return self._generate(alg, rsa_key_size=rsa_key_size)
+        keys = self._keys.setdefault(rsa_key_size, [])
+        self._turn += 1
+        if len(keys) < self.SIZE:
+            keys.append(self._generate(alg, rsa_key_size=rsa_key_size))
+            return keys[-1]
+        return keys[self._turn % self.SIZE]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def rsa_key_pool() -> Iterator[RsaKeyPool]:
+    from idp.keys import material
+
+    pool = RsaKeyPool(material.generate)
+    patch = pytest.MonkeyPatch()
+    patch.setattr(material, "generate", pool)
+    yield pool
+    patch.undo()
 
 
 @pytest.fixture(scope="session")
