@@ -39,6 +39,7 @@ HOUR = 3600
 MAX_IDENTIFIER_LENGTH = 320  # longer than any login or e-mail address; bounds the work on absurd input
 CHANNELS = ("email", "sms")  # the channels a code is sent on (a TOTP app computes its own)
 PURPOSES = ("login", "phone_verification")
+Window = tuple[str, int, int, Reason]  # counter key, events allowed, over how many seconds, the reason if full
 
 
 class CodeSends:
@@ -47,7 +48,7 @@ class CodeSends:
         self.counters = counters
 
     def _windows(self, account_id: uuid.UUID, channel: str, purpose: str,
-                 address: str) -> list[tuple[str, int, int, Reason]]:
+                 address: str) -> list[Window]:
         s = self.settings
         return [
             (_gap_key(account_id, channel, purpose), 1, s.code_resend_seconds, "delayed"),
@@ -56,23 +57,13 @@ class CodeSends:
         ]
 
     def may_send_code(self, account_id: uuid.UUID, channel: str, *, ip: str | None, purpose: str = "login") -> Verdict:
-        for key, limit, seconds, reason in self._windows(account_id, channel, purpose, address_of(ip)):
-            used, frees_in = self.counters.window_count(key, limit=limit, seconds=seconds)
-            if used >= limit:
-                return Verdict(reason, frees_in)
-        return ALLOWED
+        return _room_in(self.counters, self._windows(account_id, channel, purpose, address_of(ip)))
 
     def claim_code_send(
         self, session: Session, *, account_id: uuid.UUID, channel: str, context: AuditContext,
         client_id: str | None = None, purpose: str = "login",
     ) -> Verdict:
-        verdict = self.may_send_code(account_id, channel, ip=context.ip_address, purpose=purpose)
-        if verdict.allowed:
-            windows = self._windows(account_id, channel, purpose, address_of(context.ip_address))
-            for key, limit, seconds, reason in windows:
-                if not self.counters.window_hit(key, limit=limit, seconds=seconds):  # lost a race to another send
-                    verdict = Verdict(reason, 1)
-                    break
+        verdict = _claim(self.counters, self._windows(account_id, channel, purpose, address_of(context.ip_address)))
         if not verdict.allowed:
             THROTTLED.labels(action="otp_send", reason=verdict.reason).inc()
             record(session, "login.throttled", context=context, outcome="failure", account_id=account_id,
@@ -105,31 +96,40 @@ class ResetRequests:
 
     def claim(self, session: Session, *, identifier: str, context: AuditContext) -> Verdict:
         """Count one request, or refuse it (audited ``password.reset.throttled``) when a window is full."""
-        windows = self._windows(identifier, address_of(context.ip_address))
-        verdict = ALLOWED
-        for key, limit, seconds, reason in windows:
-            used, frees_in = self.counters.window_count(key, limit=limit, seconds=seconds)
-            if used >= limit:
-                verdict = Verdict(reason, frees_in)
-                break
-        if verdict.allowed:
-            for key, limit, seconds, reason in windows:
-                if not self.counters.window_hit(key, limit=limit, seconds=seconds):  # lost a race
-                    verdict = Verdict(reason, 1)
-                    break
+        verdict = _claim(self.counters, self._windows(identifier, address_of(context.ip_address)))
         if not verdict.allowed:
             THROTTLED.labels(action="password_reset", reason=verdict.reason).inc()
             record(session, "password.reset.throttled", context=context, outcome="failure",
                    details={"reason": verdict.reason})
         return verdict
 
-    def _windows(self, identifier: str, address: str) -> list[tuple[str, int, int, Reason]]:
+    def _windows(self, identifier: str, address: str) -> list[Window]:
         s = self.settings
         subject = keyed_hash(self._secret_key, "throttle-reset", _folded(identifier))
         return [
             (f"reset:identifier:{subject}", s.password_reset_max_per_hour, HOUR, "delayed"),
             (f"reset:address:{address}", s.address_max_failures, s.address_window_seconds, "address"),
         ]
+
+
+def _room_in(counters: Counters, windows: list[Window]) -> Verdict:
+    """ALLOWED when every window has room; else the first full one's reason, and when it frees a place."""
+    for key, limit, seconds, reason in windows:
+        used, frees_in = counters.window_count(key, limit=limit, seconds=seconds)
+        if used >= limit:
+            return Verdict(reason, frees_in)
+    return ALLOWED
+
+
+def _claim(counters: Counters, windows: list[Window]) -> Verdict:
+    """Count one event in every window if all have room (``_room_in``); a window that fills meanwhile (a race with
+    another request) refuses it, to be retried in a second."""
+    verdict = _room_in(counters, windows)
+    if verdict.allowed:
+        for key, limit, seconds, reason in windows:
+            if not counters.window_hit(key, limit=limit, seconds=seconds):
+                return Verdict(reason, 1)
+    return verdict
 
 
 def _folded(identifier: str) -> str:
