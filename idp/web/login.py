@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request, Response
 
 from idp.audit import record
 from idp.authn import sessions, trusted_browsers
-from idp.authn.password_login import MAX_LOGIN_LENGTH, check_password, find_login
+from idp.authn.password_login import check_password
 from idp.clock import utcnow
 from idp.interaction import steps
 from idp.models import Interaction
@@ -79,9 +79,8 @@ def login_submit(
     if account is None:
         throttle.record_failure(session, attempt)
         # The account's own trail shows the attempts on it (SPEC §4); the page says the same whoever it was.
-        known = find_login(session, username) if 0 < len(username) <= MAX_LOGIN_LENGTH else None
         record(session, "login.password.failed", context=audit, outcome="failure", client_id=client_id,
-               account_id=known.id if known is not None else None)
+               account_id=attempt.account_id)
         return _form(request, settings, row, username=username, error=BAD_CREDENTIALS, status=401)
     throttle.record_success(session, attempt)
     record(session, "login.password.succeeded", context=audit, account_id=account.id, client_id=client_id)
