@@ -30,10 +30,9 @@ from idp.errors import DomainError
 from idp.models import Account
 from idp.notify.sms import build_sms_sender
 from idp.settings import Settings
-from idp.web import csrf
 from idp.web.account_texts import CODE_PROBLEMS, TEXTS
 from idp.web.deps import DatabaseDep, DbSession, SettingsDep, ThrottleDep
-from idp.web.pages import error_page, render
+from idp.web.pages import csrf_refusal, render
 from idp.web.protocol_io import audit_context
 
 router = APIRouter()
@@ -52,8 +51,8 @@ def account_page(request: Request, settings: SettingsDep, session: DbSession, do
 @router.post(PAGE + "/phone")
 def send_phone_code(request: Request, settings: SettingsDep, database: DatabaseDep, throttle: ThrottleDep,
                     phone_number: str = Form(""), csrf_token: str = Form("")) -> Response:
-    if not _csrf_ok(request, settings, csrf_token):
-        return error_page(request, settings, "csrf", status=403)
+    if (refused := csrf_refusal(request, settings, csrf_token)) is not None:
+        return refused
     with database.session() as session:  # committed before the SMS leaves
         account = _account(request, settings, session)
         if account is None:
@@ -92,8 +91,8 @@ def confirm_phone(request: Request, settings: SettingsDep, session: DbSession, t
 @router.post(PAGE + "/channel")
 def choose_channel(request: Request, settings: SettingsDep, session: DbSession, channel: str = Form(""),
                    csrf_token: str = Form("")) -> Response:
-    if not _csrf_ok(request, settings, csrf_token):
-        return error_page(request, settings, "csrf", status=403)
+    if (refused := csrf_refusal(request, settings, csrf_token)) is not None:
+        return refused
     account = _account(request, settings, session)
     if account is None:
         return _login_needed(request, settings)
@@ -106,8 +105,8 @@ def choose_channel(request: Request, settings: SettingsDep, session: DbSession, 
 
 @router.post(PAGE + "/totp")
 def start_totp(request: Request, settings: SettingsDep, session: DbSession, csrf_token: str = Form("")) -> Response:
-    if not _csrf_ok(request, settings, csrf_token):
-        return error_page(request, settings, "csrf", status=403)
+    if (refused := csrf_refusal(request, settings, csrf_token)) is not None:
+        return refused
     account = _account(request, settings, session)
     if account is None:
         return _login_needed(request, settings)
@@ -141,8 +140,8 @@ def _confirm_phone(session: Session, settings: Settings, account: Account, code:
 def _with_code(request: Request, settings: Settings, session: Session, throttle: Throttle, csrf_token: str,
                section: str, check: Any, *, done: str = "phone") -> Response:
     """A typed code, throttled like the login's: refused before it is checked when the account is being guessed."""
-    if not _csrf_ok(request, settings, csrf_token):
-        return error_page(request, settings, "csrf", status=403)
+    if (refused := csrf_refusal(request, settings, csrf_token)) is not None:
+        return refused
     account = _account(request, settings, session)
     if account is None:
         return _login_needed(request, settings)
@@ -198,10 +197,3 @@ def _qr_data_uri(uri: str) -> str:
 def _login_needed(request: Request, settings: Settings) -> Response:
     return render(request, settings, "account_login.html", {"title": "Mon compte"}, status=401)
 
-
-def _csrf_ok(request: Request, settings: Settings, submitted: str) -> bool:
-    try:
-        csrf.verify(request, settings, submitted)
-    except csrf.CsrfRejected:
-        return False
-    return True

@@ -19,10 +19,9 @@ from idp.clock import utcnow
 from idp.interaction import steps
 from idp.models import Interaction
 from idp.settings import Settings
-from idp.web import csrf
 from idp.web.deps import DbSession, SettingsDep, ThrottleDep
 from idp.web.login_flow import complete, open_interaction, redirect, step_url
-from idp.web.pages import error_page, render
+from idp.web.pages import csrf_refusal, render
 from idp.web.protocol_io import audit_context
 
 router = APIRouter()
@@ -61,10 +60,8 @@ def login_submit(
     password: str = Form(""),
     csrf_token: str = Form(""),
 ) -> Response:
-    try:
-        csrf.verify(request, settings, csrf_token)
-    except csrf.CsrfRejected:
-        return error_page(request, settings, "csrf", status=403)
+    if (refused := csrf_refusal(request, settings, csrf_token)) is not None:
+        return refused
     row = open_interaction(request, settings, session, uid)
     if isinstance(row, Response):
         return row

@@ -20,11 +20,10 @@ from idp.db import Session
 from idp.interaction import steps
 from idp.models import Account, Interaction
 from idp.settings import Settings
-from idp.web import csrf
 from idp.web.deps import DbSession, SettingsDep, ThrottleDep
 from idp.web.login import TOO_MANY_ATTEMPTS
 from idp.web.login_flow import CodeSend, complete, open_interaction, redirect, send_code, step_url
-from idp.web.pages import error_page, render
+from idp.web.pages import csrf_refusal, render
 from idp.web.protocol_io import audit_context
 
 router = APIRouter()
@@ -89,10 +88,8 @@ def otp_page(request: Request, uid: str, settings: SettingsDep, session: DbSessi
 @router.post("/login/otp/resend")
 def otp_resend(request: Request, settings: SettingsDep, session: DbSession, throttle: ThrottleDep,
                uid: str = Form(""), csrf_token: str = Form("")) -> Response:
-    try:
-        csrf.verify(request, settings, csrf_token)
-    except csrf.CsrfRejected:
-        return error_page(request, settings, "csrf", status=403)
+    if (refused := csrf_refusal(request, settings, csrf_token)) is not None:
+        return refused
     opened = _open(request, settings, session, uid)
     if isinstance(opened, Response):
         return opened
@@ -108,10 +105,8 @@ def otp_resend(request: Request, settings: SettingsDep, session: DbSession, thro
 @router.post("/login/otp")
 def otp_submit(request: Request, settings: SettingsDep, session: DbSession, throttle: ThrottleDep,
                uid: str = Form(""), code: str = Form(""), csrf_token: str = Form("")) -> Response:
-    try:
-        csrf.verify(request, settings, csrf_token)
-    except csrf.CsrfRejected:
-        return error_page(request, settings, "csrf", status=403)
+    if (refused := csrf_refusal(request, settings, csrf_token)) is not None:
+        return refused
     opened = _open(request, settings, session, uid)
     if isinstance(opened, Response):
         return opened

@@ -20,10 +20,9 @@ from idp.interaction import service as interactions
 from idp.interaction import steps
 from idp.models import Interaction
 from idp.settings import Settings
-from idp.web import csrf
 from idp.web.deps import DbSession, SettingsDep
 from idp.web.login_flow import open_interaction, redirect, step_url
-from idp.web.pages import error_page, render
+from idp.web.pages import csrf_refusal, render
 from idp.web.protocol_io import audit_context
 
 router = APIRouter()
@@ -59,10 +58,8 @@ def terms_page(request: Request, uid: str, settings: SettingsDep, session: DbSes
 @router.post("/login/terms")
 def terms_submit(request: Request, settings: SettingsDep, session: DbSession, uid: str = Form(""),
                  accept: str = Form(""), csrf_token: str = Form("")) -> Response:
-    try:
-        csrf.verify(request, settings, csrf_token)
-    except csrf.CsrfRejected:
-        return error_page(request, settings, "csrf", status=403)
+    if (refused := csrf_refusal(request, settings, csrf_token)) is not None:
+        return refused
     opened = _open(request, settings, session, uid)
     if isinstance(opened, Response):
         return opened

@@ -22,7 +22,7 @@ from idp.protocol.context import ProtocolContext
 from idp.settings import Settings
 from idp.web import csrf
 from idp.web.deps import DatabaseDep, DbSession, KeyRingDep, SettingsDep
-from idp.web.pages import error_page, render
+from idp.web.pages import csrf_refusal, render
 from idp.web.protocol_io import protocol_context, read_http_request
 
 router = APIRouter()
@@ -68,10 +68,8 @@ async def end_session_endpoint(request: Request, settings: SettingsDep, keyring:
 async def confirm_endpoint(request: Request, settings: SettingsDep, keyring: KeyRingDep, session: DbSession,
                            database: DatabaseDep, background: BackgroundTasks) -> Response:
     http = await read_http_request(request)
-    try:
-        csrf.verify(request, settings, dict(http.form).get(csrf.FIELD_NAME))
-    except csrf.CsrfRejected:
-        return error_page(request, settings, "csrf", status=403)
+    if (refused := csrf_refusal(request, settings, dict(http.form).get(csrf.FIELD_NAME))) is not None:
+        return refused
     ctx = protocol_context(request, session, http)
     outcome = await run_in_threadpool(logout.confirmed, ctx, http.form, request.cookies.get(sessions.COOKIE_NAME))
     return _logged_out(request, settings, database, background, ctx, outcome)

@@ -64,6 +64,16 @@ def render(
     return response
 
 
+def csrf_refusal(request: Request, settings: Settings, submitted: str | None) -> HTMLResponse | None:
+    """The 403 page when the form's CSRF token does not match the browser's (``idp.web.csrf``), else None: every
+    form handler starts with ``if (refused := csrf_refusal(...)) is not None: return refused``."""
+    try:
+        csrf.verify(request, settings, submitted)
+    except csrf.CsrfRejected:
+        return error_page(request, settings, "csrf", status=403)
+    return None
+
+
 def error_page(request: Request, settings: Settings, reason: str, *, status: int = 400) -> HTMLResponse:
     title, message = ERRORS[reason]
     return render(request, settings, "error.html", {"title": title, "message": message, "reason": reason}, status=status)

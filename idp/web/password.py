@@ -39,9 +39,8 @@ from idp.protocol import backchannel
 from idp.protocol.account_logout import log_out_everywhere
 from idp.protocol.context import ProtocolContext
 from idp.settings import Settings
-from idp.web import csrf
 from idp.web.deps import DatabaseDep, DbSession, KeyRingDep, SettingsDep, ThrottleDep
-from idp.web.pages import error_page, render
+from idp.web.pages import csrf_refusal, render
 from idp.web.password_texts import (
     DIFFERENT,
     EMPTY_IDENTIFIER,
@@ -74,8 +73,8 @@ def activation_page(request: Request, settings: SettingsDep, session: DbSession,
 def activation_submit(request: Request, settings: SettingsDep, session: DbSession, background: BackgroundTasks,
                       token: str = Form(""), password: str = Form(""), password_repeat: str = Form(""),
                       csrf_token: str = Form("")) -> Response:
-    if not _csrf_ok(request, settings, csrf_token):
-        return error_page(request, settings, "csrf", status=403)
+    if (refused := csrf_refusal(request, settings, csrf_token)) is not None:
+        return refused
     outbox = Outbox()
     try:
         link = activation.open_activation(session, settings, token)
@@ -102,8 +101,8 @@ def reset_page(request: Request, settings: SettingsDep, session: DbSession, toke
 def reset_submit(request: Request, settings: SettingsDep, session: DbSession, keyring: KeyRingDep,
                  database: DatabaseDep, background: BackgroundTasks, token: str = Form(""), password: str = Form(""),
                  password_repeat: str = Form(""), csrf_token: str = Form("")) -> Response:
-    if not _csrf_ok(request, settings, csrf_token):
-        return error_page(request, settings, "csrf", status=403)
+    if (refused := csrf_refusal(request, settings, csrf_token)) is not None:
+        return refused
     outbox, audit = Outbox(), audit_context(request)
     try:
         link = password_reset.open_reset(session, settings, token)
@@ -161,8 +160,8 @@ def forgot_page(request: Request, settings: SettingsDep) -> Response:
 def forgot_submit(request: Request, settings: SettingsDep, database: DatabaseDep, session: DbSession,
                   throttle: ThrottleDep, background: BackgroundTasks, identifier: str = Form(""),
                   csrf_token: str = Form("")) -> Response:
-    if not _csrf_ok(request, settings, csrf_token):
-        return error_page(request, settings, "csrf", status=403)
+    if (refused := csrf_refusal(request, settings, csrf_token)) is not None:
+        return refused
     if not identifier.strip():  # says nothing of any account: the field was empty
         return _forgot_form(request, settings, EMPTY_IDENTIFIER, status=400)
     refused = throttle_reset_request(request, settings, session, throttle, identifier)
@@ -211,10 +210,3 @@ def send_after_commit(settings: Settings, outbox: Outbox) -> None:
         log.error("e-mail not delivered", extra={"error": getattr(failure, "description", type(failure).__name__),
                                                  "undelivered": len(outbox.pending)})
 
-
-def _csrf_ok(request: Request, settings: Settings, submitted: str) -> bool:
-    try:
-        csrf.verify(request, settings, submitted)
-    except csrf.CsrfRejected:
-        return False
-    return True
