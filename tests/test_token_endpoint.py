@@ -177,15 +177,15 @@ def test_issue_access_token_and_find_it_by_jti(
         value, row = issue_access_token(ctx, client=rp, account=account, scope="openid profile",
                                         session_id=browser.id, sid=browser.sid, acr=browser.acr, amr=browser.amr,
                                         auth_time=browser.auth_time)
-        session.flush()
-        assert find_token_by_jti(session, row.jti) is row
+        stored = find_token_by_jti(session, row.jti)  # written at once, as the returned values say
+        assert stored is not None and (stored.id, stored.account_id, stored.session_id) == (row.id, account.id, browser.id)
         claims = jwt.decode(value, keyring.verification_keys()).claims
         assert claims["jti"] == row.jti and claims["sid"] == browser.sid and claims["scope"] == "openid profile"
         assert row.expires_at - row.created_at <= timedelta(seconds=settings.tokens.access_token_ttl_seconds + 1)
         assert revoke_tokens_of_session(ctx, browser.id) == 1
         assert revoke_tokens_of_session(ctx, browser.id) == 0  # already revoked
-        session.refresh(row)
-        assert row.revoked_at is not None
+        session.refresh(stored)
+        assert stored.revoked_at is not None
 
 
 def test_revocation_helpers(client: TestClient, settings: Settings, db: Database, person: Any) -> None:

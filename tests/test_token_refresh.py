@@ -13,7 +13,7 @@ from idp.models import Token
 from idp.protocol.id_token import at_hash
 from idp.protocol.tokens import find_refresh_token
 from idp.settings import Settings
-from idp.storage import grants as storage
+from idp.storage import grant_records
 from tests.support.tokens import World, decode, error_of, make_client, make_world, pkce_pair
 
 
@@ -73,7 +73,7 @@ def test_a_rotated_refresh_token_presented_again_revokes_the_family(world: World
 def test_a_concurrent_rotation_counts_as_reuse(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     first = first_tokens(world)
     # Another request rotated it between our read and our conditional UPDATE: the UPDATE matches no row.
-    monkeypatch.setattr(storage, "rotate_refresh_token", lambda session, token_id, now: False)
+    monkeypatch.setattr(grant_records, "rotate_refresh", lambda session, token_id, now: False)
     assert error_of(refresh(world, first["refresh_token"])) == "invalid_grant"
     assert all(row.revoked_at is not None for row in world.session.scalars(select(Token)))
 
@@ -83,9 +83,9 @@ def test_rotation_and_consumption_are_conditional_updates(world: World) -> None:
     row = find_refresh_token(world.ctx, first["refresh_token"])
     assert row is not None and row.authorization_code_id is not None
     now = world.clock.now()
-    assert storage.rotate_refresh_token(world.session, row.id, now)
-    assert not storage.rotate_refresh_token(world.session, row.id, now)
-    assert not storage.consume_authorization_code(world.session, row.authorization_code_id, now)  # used by the exchange
+    assert grant_records.rotate_refresh(world.session, row.id, now)
+    assert not grant_records.rotate_refresh(world.session, row.id, now)
+    assert not grant_records.consume_code(world.session, row.authorization_code_id, now)  # used by the exchange
 
 
 def test_scope_may_narrow_and_the_new_refresh_token_keeps_the_grant(world: World) -> None:

@@ -24,6 +24,8 @@ from idp.models import Client
 from idp.protocol.claims import release_claims
 from idp.protocol.context import ProtocolContext
 from idp.protocol.tokens import Authorization
+from idp.storage import token_records
+from idp.storage.token_records import AccountRef
 
 #: Claims the OP sets itself: a ``claims`` request can ask for them, never overwrite them.
 _PROTOCOL_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "azp", "sid"})
@@ -74,5 +76,10 @@ def _requested_claims(ctx: ProtocolContext, client: Client, authorization: Autho
     member = (authorization.claims or {}).get("id_token")
     if not isinstance(member, dict) or not member:
         return {}
-    released = release_claims(ctx.session, authorization.account, "", requested=member, allowed_scope=client.scope)
+    account = authorization.account
+    if isinstance(account, AccountRef):  # an exchange knows the account by id: read the claims now
+        account = token_records.account_view(ctx.session, account.id)
+        if account is None:
+            return {}
+    released = release_claims(ctx.session, account, "", requested=member, allowed_scope=client.scope)
     return {name: value for name, value in released.items() if name not in _PROTOCOL_CLAIMS}

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from idp.models import Account
+from idp.storage.token_records import AccountRef, AccountView
 
 
 @dataclass(frozen=True)
 class AuthenticatedSubject:
-    account: Account
+    account: Account | AccountView | AccountRef  # the session's entity at /authorize, the grant's id at /token
     session_id: uuid.UUID | None  # the browser session's row id
     sid: str | None  # its public id, put in ID tokens and logout tokens
     acr: str
@@ -31,6 +32,6 @@ class AuthenticatedSubject:
         return self.sub
 
 
-def subject_identifier(account: Account) -> str:
+def subject_identifier(account: Account | AccountView | AccountRef) -> str:
     """``sub``: stable for the account's whole life, never reassigned (OIDC Core §2), and revealing nothing."""
     return str(account.id)

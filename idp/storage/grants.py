@@ -1,8 +1,9 @@
 """Queries on authorization codes, tokens and accepted client assertions.
 
-Codes, refresh tokens and assertion ids are found by their keyed hash only. Consuming a code and rotating a refresh
-token are single conditional UPDATEs (``... WHERE used_at IS NULL``): when two requests race with the same value,
-the database lets exactly one of them win, which is what reuse detection rests on (RFC 6749 §4.1.2 and §10.4).
+Codes, refresh tokens and assertion ids are found by their keyed hash only. The token endpoint's own reads and
+writes (a grant with its account and session, consuming a code, rotating a refresh token, writing token rows) are
+prebuilt Core statements in ``idp.storage.grant_records``; here are the ORM queries of the other endpoints
+(revocation, logout, introspection of refresh tokens) and of /authorize.
 """
 
 from __future__ import annotations
@@ -25,28 +26,7 @@ def add_authorization_code(session: Session, code: AuthorizationCode) -> Authori
     return code
 
 
-def authorization_code_by_hash(session: Session, code_hash: str) -> AuthorizationCode | None:
-    return session.scalar(select(AuthorizationCode).where(AuthorizationCode.code_hash == code_hash))
-
-
-def consume_authorization_code(session: Session, code_id: uuid.UUID, now: datetime) -> bool:
-    """Mark the code used; False when it already was (by an earlier or a concurrent request)."""
-    statement = (
-        update(AuthorizationCode)
-        .where(AuthorizationCode.id == code_id, AuthorizationCode.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return bool(session.execute(statement).rowcount)
-
-
 # -- tokens
-
-
-def add_token(session: Session, token: Token) -> Token:
-    """Stage a token row; the caller's next flush (``save_token``) or the commit writes it."""
-    session.add(token)
-    return token
 
 
 def token_by_jti(session: Session, jti: str) -> Token | None:
@@ -64,17 +44,6 @@ def revoke_access_token_row(session: Session, jti: str, now: datetime) -> bool:
         .where(Token.jti == jti, Token.revoked_at.is_(None))
         .values(revoked_at=now)
         .execution_options(synchronize_session="fetch")  # a copy loaded in this session sees it too
-    )
-    return bool(session.execute(statement).rowcount)
-
-
-def rotate_refresh_token(session: Session, token_id: uuid.UUID, now: datetime) -> bool:
-    """Mark the refresh token rotated; False when it already was, or was revoked meanwhile."""
-    statement = (
-        update(Token)
-        .where(Token.id == token_id, Token.rotated_at.is_(None), Token.revoked_at.is_(None))
-        .values(rotated_at=now)
-        .execution_options(synchronize_session=False)
     )
     return bool(session.execute(statement).rowcount)
 
@@ -106,10 +75,6 @@ def revoke_tokens(
 
 def get_account(session: Session, account_id: uuid.UUID) -> Account | None:
     return session.get(Account, account_id)
-
-
-def get_browser_session(session: Session, session_id: uuid.UUID) -> BrowserSession | None:
-    return session.get(BrowserSession, session_id)
 
 
 def remember_session_client(session: Session, session_id: uuid.UUID, client_id: uuid.UUID) -> None:

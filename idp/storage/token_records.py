@@ -85,6 +85,13 @@ class AccountView(NamedTuple):
     updated_at: datetime | None
 
 
+class AccountRef(NamedTuple):
+    """An account known by its id only: what the token endpoint's exchanges carry (``sub`` and the rows need no
+    more); ``account_view`` reads the rest when an ID token asks for claims."""
+
+    id: uuid.UUID
+
+
 class TokenRecord(NamedTuple):
     """A refresh token's row, client and account, as session objects."""
 
@@ -144,6 +151,14 @@ def access_token_lookup(session: Session, jti: str, client_id: str) -> TokenLook
     account_id = account.id if account is not None else None
     token = TokenView(token_pk, "access", jti, client_pk, account_id, scope, claims, expires_at, revoked_at, issued)
     return TokenLookup(client, token, account)
+
+
+_ACCOUNT_VIEW = select(*(_ACCOUNTS.c[name] for name in AccountView._fields)).where(_ACCOUNTS.c.id == bindparam("id"))
+
+
+def account_view(session: Session, account_id: uuid.UUID) -> AccountView | None:
+    row = session.execute(_ACCOUNT_VIEW, {"id": account_id}).one_or_none()
+    return AccountView._make(row) if row is not None else None
 
 
 def add_revoked_access_token(session: Session, token: TokenView) -> None:

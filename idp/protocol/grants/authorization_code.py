@@ -8,7 +8,8 @@ is recorded as a participant of the browser session, for back-channel logout.
 At /token, in this order (as node-oidc-provider does): the code must exist, belong to the authenticated client and
 be unexpired; authlib checks ``redirect_uri`` (RFC 6749 §4.1.3) and PKCE. Only then is the code consumed, by one
 conditional UPDATE: a code already used fails with ``invalid_grant`` and revokes every token issued from it
-(RFC 6749 §4.1.2). The account must still be active and the browser session not ended.
+(RFC 6749 §4.1.2). The account must still be active and the browser session not ended. The code is read with its
+account and session in one query (``idp.storage.grant_records``), as a read-only view.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ from idp.protocol.grants.client_auth import ANY_METHOD, ClientAuthenticating
 from idp.protocol.grants.lineage import load_subject
 from idp.protocol.oauth_client import OAuthClient
 from idp.protocol.tokens import Authorization, revoke_tokens_of_code
+from idp.storage import grant_records
 from idp.storage import grants as storage
+from idp.storage.grant_records import CodeRecord, CodeView
 
 CODE_PREFIX = "idp_ac_"
 CODE_PURPOSE = "authorization-code"
@@ -40,12 +43,13 @@ def code_hash(ctx: ProtocolContext, code: str) -> str:
 
 
 class StoredCode(AuthorizationCodeMixin):
-    """authlib's view of an ``AuthorizationCode`` row."""
+    """authlib's view of a stored code (``CodeView``), with who it stands for."""
 
-    def __init__(self, row: AuthorizationCode) -> None:
-        self.row = row
-        self.code_challenge = row.code_challenge
-        self.code_challenge_method = row.code_challenge_method
+    def __init__(self, record: CodeRecord) -> None:
+        self.record = record
+        self.row: CodeView = record.code
+        self.code_challenge = record.code.code_challenge
+        self.code_challenge_method = record.code.code_challenge_method
 
     def get_redirect_uri(self) -> str:
         return self.row.redirect_uri
@@ -110,19 +114,20 @@ class AuthorizationCodeGrant(ClientAuthenticating, grants.AuthorizationCodeGrant
     def query_authorization_code(self, code: str, client: OAuthClient) -> StoredCode | None:
         if not code.startswith(CODE_PREFIX):
             return None
-        row = storage.authorization_code_by_hash(self.ctx.session, code_hash(self.ctx, code))
-        if row is None or row.client_id != client.row.id:  # RFC 6749 §4.1.3: issued to this client only
+        found = grant_records.code_by_hash(self.ctx.session, code_hash(self.ctx, code))
+        if found is None or found.code.client_id != client.row.id:  # RFC 6749 §4.1.3: issued to this client only
             return None
-        if row.expires_at <= self.ctx.clock.now() and row.used_at is None:
+        if found.code.expires_at <= self.ctx.clock.now() and found.code.used_at is None:
             return None  # a used code stays reachable after expiry: a late replay still revokes (RFC 6749 §4.1.2)
-        return StoredCode(row)
+        return StoredCode(found)
 
     def authenticate_user(self, authorization_code: StoredCode) -> Authorization:
         row = authorization_code.row
-        if not storage.consume_authorization_code(self.ctx.session, row.id, self.ctx.clock.now()):
+        if not grant_records.consume_code(self.ctx.session, row.id, self.ctx.clock.now()):
             self._reused(row)
         subject = load_subject(
-            self.ctx, row.account_id, row.session_id, acr=row.acr, amr=row.amr, auth_time=row.auth_time
+            self.ctx, authorization_code.record.subject, row.session_id, acr=row.acr, amr=row.amr,
+            auth_time=row.auth_time,
         )
         return Authorization(
             subject=subject,
@@ -133,7 +138,7 @@ class AuthorizationCodeGrant(ClientAuthenticating, grants.AuthorizationCodeGrant
             claims=row.claims,
         )
 
-    def _reused(self, row: AuthorizationCode) -> None:
+    def _reused(self, row: CodeView) -> None:
         revoked = revoke_tokens_of_code(self.ctx, row.id)
         record(self.ctx.session, "code.reused", context=self.ctx.audit, outcome="failure", account_id=row.account_id,
                client_id=self.request.client.client_id, details={"revoked_count": revoked})

@@ -14,7 +14,7 @@ from authlib.oidc.core.grants.util import is_openid_scope
 
 from idp.protocol.context import ProtocolContext
 from idp.protocol.oauth_client import OAuthClient
-from idp.protocol.tokens import Authorization, issue_access_token, issue_refresh_token
+from idp.protocol.tokens import Authorization, issue_access_token, issue_refresh_token, write_staged
 
 
 class BearerTokens(BearerTokenGenerator):
@@ -25,6 +25,7 @@ class BearerTokens(BearerTokenGenerator):
             expires_generator=ctx.settings.tokens.access_token_ttl_seconds,
         )
         self.ctx = ctx
+        self._staged: list[dict[str, Any]] = []  # the response's token rows, written together
 
     def generate(  # type: ignore[override]
         self,
@@ -43,7 +44,9 @@ class BearerTokens(BearerTokenGenerator):
             and bool(is_openid_scope(user.granted_scope))
             and client.check_grant_type("refresh_token")
         )
-        return super().generate(grant_type, client, user, scope, expires_in, include_refresh_token)
+        token = super().generate(grant_type, client, user, scope, expires_in, include_refresh_token)
+        write_staged(self.ctx, self._staged)  # access and refresh token rows: one statement
+        return token
 
     def _access_token(self, client: OAuthClient, grant_type: str, user: Authorization | None, scope: str) -> str:
         if user is None:  # client_credentials: the client acts for itself
@@ -63,9 +66,10 @@ class BearerTokens(BearerTokenGenerator):
             authorization_code_id=user.authorization_code_id,
             family_id=user.family_id,
             claims_request=user.claims,
+            staged=self._staged,
         )
         return value
 
     def _refresh_token(self, client: OAuthClient, grant_type: str, user: Authorization, scope: str) -> str:
-        value, _ = issue_refresh_token(self.ctx, client=client.row, authorization=user)
+        value, _ = issue_refresh_token(self.ctx, client=client.row, authorization=user, staged=self._staged)
         return value

@@ -5,6 +5,9 @@ UPDATE. Presenting a rotated token again — the legitimate client and a thief c
 revokes the whole family, access tokens included, and answers ``invalid_grant``. A token issued to another client,
 revoked, or expired is simply ``invalid_grant``.
 
+The token is read with its account and browser session in one query, as read-only views
+(``idp.storage.grant_records``); the new tokens are plain INSERTs.
+
 The requested scope may narrow the grant, never widen it (RFC 6749 §6, authlib's check: ``invalid_scope``); the
 new refresh token keeps the family's scope. An ``openid`` scope brings a new ID token (OIDC Core §12.2).
 """
@@ -16,20 +19,21 @@ from typing import Any
 from authlib.oauth2.rfc6749 import InvalidGrantError, TokenMixin, grants
 
 from idp.audit import record
-from idp.models import Token
 from idp.protocol.context import ProtocolContext
 from idp.protocol.grants.client_auth import ANY_METHOD, ClientAuthenticating
 from idp.protocol.grants.lineage import load_subject
 from idp.protocol.oauth_client import OAuthClient
-from idp.protocol.tokens import Authorization, find_refresh_token, revoke_token_family
-from idp.storage import grants as storage
+from idp.protocol.tokens import REFRESH_TOKEN_PREFIX, Authorization, refresh_token_hash, revoke_token_family
+from idp.storage import grant_records
+from idp.storage.grant_records import RefreshRecord, RefreshView
 
 
 class StoredRefreshToken(TokenMixin):
-    """authlib's view of a refresh ``Token`` row."""
+    """authlib's view of a refresh token's row."""
 
-    def __init__(self, row: Token) -> None:
-        self.row = row
+    def __init__(self, record: RefreshRecord) -> None:
+        self.record = record
+        self.row: RefreshView = record.token
 
     def check_client(self, client: OAuthClient) -> bool:
         return self.row.client_id == client.row.id
@@ -47,21 +51,24 @@ class RefreshTokenGrant(ClientAuthenticating, grants.RefreshTokenGrant):
         return self.server.ctx
 
     def authenticate_refresh_token(self, refresh_token: str) -> StoredRefreshToken | None:
-        row = find_refresh_token(self.ctx, refresh_token)
-        if row is None or row.client_id != self.request.client.row.id:
+        if not refresh_token.startswith(REFRESH_TOKEN_PREFIX):
             return None
+        found = grant_records.refresh_by_hash(self.ctx.session, refresh_token_hash(self.ctx, refresh_token))
+        if found is None or found.token.client_id != self.request.client.row.id:
+            return None
+        row = found.token
         if row.revoked_at is not None or row.expires_at <= self.ctx.clock.now():
             return None
         if row.rotated_at is not None:
             self._reused(row)
-        return StoredRefreshToken(row)
+        return StoredRefreshToken(found)
 
     def authenticate_user(self, refresh_token: StoredRefreshToken) -> Authorization:
         row = refresh_token.row
-        if not storage.rotate_refresh_token(self.ctx.session, row.id, self.ctx.clock.now()):
+        if not grant_records.rotate_refresh(self.ctx.session, row.id, self.ctx.clock.now()):
             self._reused(row)  # a concurrent request rotated it first
         subject = load_subject(
-            self.ctx, row.account_id, row.session_id, acr=row.acr, amr=row.amr, auth_time=row.auth_time
+            self.ctx, refresh_token.record.subject, row.session_id, acr=row.acr, amr=row.amr, auth_time=row.auth_time
         )
         assert row.family_id is not None
         return Authorization(
@@ -75,7 +82,7 @@ class RefreshTokenGrant(ClientAuthenticating, grants.RefreshTokenGrant):
     def revoke_old_credential(self, refresh_token: Any) -> None:
         """Nothing to do: the presented token was rotated before the new ones were minted."""
 
-    def _reused(self, row: Token) -> None:
+    def _reused(self, row: RefreshView) -> None:
         assert row.family_id is not None
         revoked = revoke_token_family(self.ctx, row.family_id)
         record(self.ctx.session, "refresh.reused", context=self.ctx.audit, outcome="failure", account_id=row.account_id,
