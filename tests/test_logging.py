@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +153,38 @@ def test_plain_text_when_json_is_off(tmp_path: Path, capfd: pytest.CaptureFixtur
     err = capfd.readouterr().err
     assert "INFO" in err and "idp.test" in err and "[req-42]" in err and "hello" in err
     assert not err.startswith("{")
+
+
+def test_a_json_line_has_fixed_keys_first_extras_in_order_and_the_timestamp_last(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(make_settings(f"sqlite:///{tmp_path / 'unused.sqlite3'}"))
+    capfd.readouterr()
+
+    with bound_request_id("req-7"):
+        logging.getLogger("idp.test").info("%s answered", "the gateway", extra={"zeta": 1, "alpha": [1, 2.5, None]})
+
+    [line] = json_lines(capfd.readouterr().err)
+    assert list(line) == ["level", "logger", "message", "request_id", "zeta", "alpha", "timestamp"]
+    assert line["message"] == "the gateway answered" and line["request_id"] == "req-7"
+    stamp = datetime.fromisoformat(line["timestamp"])  # ISO 8601 in UTC, as datetime.isoformat() writes it
+    assert stamp.utcoffset() == timedelta(0) and abs(datetime.now(UTC) - stamp) < timedelta(minutes=1)
+
+
+def test_exceptions_and_stacks_are_rendered_before_the_extras(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(make_settings(f"sqlite:///{tmp_path / 'unused.sqlite3'}"))
+    capfd.readouterr()
+
+    try:
+        raise RuntimeError("the database went away")
+    except RuntimeError:
+        logging.getLogger("idp.test").exception("request failed", stack_info=True, extra={"route": "/token"})
+
+    [line] = json_lines(capfd.readouterr().err)
+    assert list(line) == ["level", "logger", "message", "request_id", "exc_info", "stack_info", "route", "timestamp"]
+    assert line["level"] == "ERROR"
+    assert line["exc_info"].startswith("Traceback (most recent call last):")
+    assert line["exc_info"].endswith("RuntimeError: the database went away")
+    assert line["stack_info"].startswith("Stack (most recent call last):")

@@ -3,6 +3,9 @@
 ``read_http_request`` reads everything the protocol needs (the form body included, since authlib is synchronous)
 into an ``HttpRequest``; ``to_response`` turns a ``ProtocolResponse`` into a Starlette response. Every protocol
 response that carries a token or a code gets ``Cache-Control: no-store`` from the protocol itself (RFC 6749 §5.1).
+``run_protocol`` runs the protocol in the thread pool, in the request's transaction; userinfo and introspection,
+which only read (and may write an audit row), ask for a read session instead (``read_mostly``): see
+``idp.db.database`` for why that is safe and what it saves.
 """
 
 from __future__ import annotations
@@ -73,15 +76,24 @@ HttpRequestDep = Annotated[HttpRequest, Depends(read_http_request)]
 T = TypeVar("T")
 
 
-async def run_protocol(request: Request, http: HttpRequest, work: Callable[[ProtocolContext], T]) -> T:
+async def run_protocol(
+    request: Request, http: HttpRequest, work: Callable[[ProtocolContext], T], *, read_mostly: bool = False
+) -> T:
     """Run synchronous protocol code in the thread pool, inside one transaction that commits before we answer.
 
     One hop to the thread pool per request (a sync ``DbSession`` dependency plus a sync route would take two or
     three), which is most of what the hot endpoints spend outside the protocol itself.
+
+    ``read_mostly`` is for endpoints that read and at most write a row of audit trail (userinfo, introspection):
+    their session (``Database.read_session``) opens a transaction only when it first writes, which spares a
+    request that only reads the ``BEGIN`` and ``COMMIT`` round trips on PostgreSQL. Endpoints that change state
+    (token, revocation) keep ``session()``.
     """
+    database = request.app.state.database
+    open_session = database.read_session if read_mostly else database.session
 
     def in_thread() -> T:
-        with request.app.state.database.session() as session:
+        with open_session() as session:
             return work(protocol_context(request, session, http))
 
     return await run_in_threadpool(in_thread)
