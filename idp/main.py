@@ -34,6 +34,7 @@ from idp.web import password
 from idp.web import account
 from idp.web.admin.app import mount_admin_api
 from idp.web.hot_paths import HotPathsMiddleware
+from idp.web.protocol_io import protocol_executor
 from idp.web.security_headers import SecurityHeadersMiddleware
 
 log = logging.getLogger("idp")
@@ -53,10 +54,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.state.keyring = keyring
         counters = Counters.from_url(settings.redis_url)  # login throttling: Redis, or this process's memory
         app.state.throttle = Throttle(settings, counters)
+        app.state.protocol_executor = protocol_executor(settings.protocol_threads)
         log.info("idp started", extra={"issuer": settings.issuer, "database": db.backend})
         try:
             yield
         finally:
+            app.state.protocol_executor.shutdown(wait=True)
             counters.close()
             if owns_database:
                 db.dispose()

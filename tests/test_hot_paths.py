@@ -48,3 +48,27 @@ def test_another_method_gets_405_with_allow(client: TestClient, method: str, pat
 def test_a_longer_path_is_not_a_hot_path(client: TestClient) -> None:
     # Exact paths only: /token/ or /token/x are FastAPI's to answer (404 here), not the token endpoint's.
     assert client.post("/token/x", data={"grant_type": "client_credentials"}).status_code == 404
+
+
+def test_the_protocol_runs_on_its_own_threads_with_the_request_id(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The protocol endpoints run on settings.protocol_threads threads of their own (idp.web.protocol_io), apart
+    # from the pool where pages may wait on a mail server; the request's context (its id) travels with the work.
+    import threading
+
+    from idp.observability.context import current_request_id
+    from idp.web import token
+
+    seen: list[tuple[str, str | None]] = []
+    real = token.token_response
+
+    def spy(ctx, http):  # type: ignore[no-untyped-def]
+        seen.append((threading.current_thread().name, current_request_id()))
+        return real(ctx, http)
+
+    monkeypatch.setattr(token, "token_response", spy)
+    response = client.post("/token", data={}, headers={"X-Request-ID": "on-protocol-thread"})
+    assert response.status_code == 400
+    [(thread, request_id)] = seen
+    assert thread.startswith("idp-protocol") and request_id == "on-protocol-thread"
