@@ -54,12 +54,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         app.state.keyring = keyring
         counters = Counters.from_url(settings.redis_url)  # login throttling: Redis, or this process's memory
         app.state.throttle = Throttle(settings, counters)
-        app.state.protocol_executor = protocol_executor(settings.protocol_threads)
+        executor = app.state.protocol_executor = protocol_executor(settings.protocol_threads)
         log.info("idp started", extra={"issuer": settings.issuer, "database": db.backend})
         try:
             yield
         finally:
-            app.state.protocol_executor.shutdown(wait=True)
+            executor.shutdown(wait=True)  # this lifespan's own, whatever app.state holds by now
             counters.close()
             if owns_database:
                 db.dispose()

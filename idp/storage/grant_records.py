@@ -16,7 +16,9 @@ we measure against (node-oidc-provider) answers in under 1 ms. Here:
 - ``insert_tokens``: the rows of a token response (access and refresh token) in one executemany, from the values
   the caller built (``idp.protocol.tokens``).
 
-Statements are built once at import: building one per request costs about as much CPU as running it.
+Statements are built once at import: building one per request costs about as much CPU as running it. The SELECTs
+and UPDATEs run on the driver's cursor on PostgreSQL (``idp.storage._direct``); the INSERT carries JSON values and
+goes through SQLAlchemy, which serialises them.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from idp.models import Account, AuthorizationCode, BrowserSession, Token
+from idp.storage._direct import DirectStatement
 
 _CODES, _TOKENS = AuthorizationCode.__table__, Token.__table__
 _ACCOUNTS, _SESSIONS = Account.__table__, BrowserSession.__table__
@@ -115,16 +118,18 @@ def _with_subject(grant: Any, columns: tuple[str, ...], where: Any) -> Any:
     )
 
 
-_CODE_LOOKUP = _with_subject(_CODES, CodeView._fields, [_CODES.c.code_hash == bindparam("hash")])
-_REFRESH_LOOKUP = _with_subject(
-    _TOKENS, RefreshView._fields, [_TOKENS.c.token_hash == bindparam("hash"), _TOKENS.c.kind == "refresh"]
+_CODE_LOOKUP = DirectStatement(_with_subject(_CODES, CodeView._fields, [_CODES.c.code_hash == bindparam("hash")]))
+_REFRESH_LOOKUP = DirectStatement(
+    _with_subject(
+        _TOKENS, RefreshView._fields, [_TOKENS.c.token_hash == bindparam("hash"), _TOKENS.c.kind == "refresh"]
+    )
 )
-_CONSUME_CODE = (
+_CONSUME_CODE = DirectStatement(
     update(_CODES)
     .where(_CODES.c.id == bindparam("grant_id"), _CODES.c.used_at.is_(None))
     .values(used_at=bindparam("now"))
 )
-_ROTATE_REFRESH = (
+_ROTATE_REFRESH = DirectStatement(
     update(_TOKENS)
     .where(_TOKENS.c.id == bindparam("grant_id"), _TOKENS.c.rotated_at.is_(None), _TOKENS.c.revoked_at.is_(None))
     .values(rotated_at=bindparam("now"))
@@ -140,7 +145,7 @@ def _subject(values: Any) -> GrantSubject:
 
 def code_by_hash(session: Session, code_hash: str) -> CodeRecord | None:
     """The code stored under ``code_hash`` (any state) with its account and browser session."""
-    row = session.execute(_CODE_LOOKUP, {"hash": code_hash}).one_or_none()
+    row = _CODE_LOOKUP.first(session, {"hash": code_hash})
     if row is None:
         return None
     width = len(CodeView._fields)
@@ -149,7 +154,7 @@ def code_by_hash(session: Session, code_hash: str) -> CodeRecord | None:
 
 def refresh_by_hash(session: Session, token_hash: str) -> RefreshRecord | None:
     """The refresh token stored under ``token_hash`` (any state) with its account and browser session."""
-    row = session.execute(_REFRESH_LOOKUP, {"hash": token_hash}).one_or_none()
+    row = _REFRESH_LOOKUP.first(session, {"hash": token_hash})
     if row is None:
         return None
     width = len(RefreshView._fields)
@@ -158,12 +163,12 @@ def refresh_by_hash(session: Session, token_hash: str) -> RefreshRecord | None:
 
 def consume_code(session: Session, code_id: uuid.UUID, now: datetime) -> bool:
     """Mark the code used; False when it already was (by an earlier or a concurrent request)."""
-    return bool(session.execute(_CONSUME_CODE, {"grant_id": code_id, "now": now}).rowcount)
+    return bool(_CONSUME_CODE.rowcount(session, {"grant_id": code_id, "now": now}))
 
 
 def rotate_refresh(session: Session, token_id: uuid.UUID, now: datetime) -> bool:
     """Mark the refresh token rotated; False when it already was, or was revoked meanwhile."""
-    return bool(session.execute(_ROTATE_REFRESH, {"grant_id": token_id, "now": now}).rowcount)
+    return bool(_ROTATE_REFRESH.rowcount(session, {"grant_id": token_id, "now": now}))
 
 
 def insert_tokens(session: Session, rows: list[dict[str, Any]]) -> None:

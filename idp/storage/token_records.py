@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from idp.models import Account, Client, Token
+from idp.storage._direct import DirectStatement
 
 
 class ClientView(NamedTuple):
@@ -125,7 +126,7 @@ _HEAD = (
     *(_TOKENS.c[name] for name in ("id", "scope", "claims", "expires_at", "revoked_at", "created_at")),
 )
 _ACCOUNT_AT = len(_HEAD)  # the account's columns follow
-_LOOKUP = (
+_LOOKUP = DirectStatement(
     select(*_HEAD, *(_ACCOUNTS.c[name] for name in AccountView._fields))
     .select_from(
         _CLIENTS.outerjoin(
@@ -134,12 +135,12 @@ _LOOKUP = (
         ).outerjoin(_ACCOUNTS, _ACCOUNTS.c.id == _TOKENS.c.account_id)
     )
     .where(_CLIENTS.c.client_id == bindparam("client_id"))
-)
+)  # run on the driver's cursor on PostgreSQL (``idp.storage._direct``)
 
 
 def access_token_lookup(session: Session, jti: str, client_id: str) -> TokenLookup | None:
     """The client ``client_id`` with the access-token row ``jti`` it holds, if any; None when no such client."""
-    row = session.execute(_LOOKUP, {"jti": jti, "client_id": client_id}).one_or_none()
+    row = _LOOKUP.first(session, {"jti": jti, "client_id": client_id})
     if row is None:
         return None
     client_pk, client_scope, disabled_at, token_pk, scope, claims, expires_at, revoked_at, issued = row[:_ACCOUNT_AT]
