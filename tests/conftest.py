@@ -17,10 +17,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from idp.db import Database, build_engine
-from idp.db.migrate import upgrade
 from idp.main import create_app
 from idp.settings import Settings
-from tests.support.databases import discard_database_url, is_postgres, new_database_url
+from tests.support.databases import discard_database_url, is_postgres, migrated_database_url, new_database_url
 
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
 TEST_ISSUER = "https://idp.test"
@@ -95,10 +94,7 @@ def base_database_url(pytestconfig: pytest.Config) -> str | None:
 
 @pytest.fixture(scope="session")
 def database_url(base_database_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = new_database_url(base_database_url, tmp_path_factory.mktemp("db"))
-    upgrade(url)
-    yield url
-    discard_database_url(url)
+    yield from migrated_database_url(base_database_url, tmp_path_factory.mktemp("db"))
 
 
 @pytest.fixture

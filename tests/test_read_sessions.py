@@ -20,12 +20,11 @@ from joserfc.jwk import ECKey
 from sqlalchemy import event, func, select
 
 from idp.db import Database
-from idp.db.migrate import upgrade
 from idp.main import create_app
 from idp.models import Account, AuditEvent, ClientAssertion
 from idp.protocol.clients import register_client
 from tests.conftest import TEST_ISSUER, make_settings
-from tests.support.databases import discard_database_url, is_postgres, new_database_url
+from tests.support.databases import is_postgres, migrated_database_url
 from tests.support.resource_tokens import World, basic, bearer
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -71,10 +70,7 @@ class Wire:
 
 @pytest.fixture(scope="module")
 def committed_url(base_database_url: str | None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = new_database_url(base_database_url, tmp_path_factory.mktemp("read-sessions"))
-    upgrade(url)
-    yield url
-    discard_database_url(url)
+    yield from migrated_database_url(base_database_url, tmp_path_factory.mktemp("read-sessions"))
 
 
 @pytest.fixture(scope="module")

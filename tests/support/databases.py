@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -44,6 +45,17 @@ def new_database_url(base_url: str | None, tmp_dir: Path) -> str:
     if base_url and is_postgres(base_url):
         return create_postgres_database(base_url)
     return f"sqlite:///{tmp_dir / ('idp-' + secrets.token_hex(4) + '.sqlite3')}"
+
+
+def migrated_database_url(base_url: str | None, tmp_dir: Path) -> Iterator[str]:
+    """A fresh database of the run's kind at the latest migration, dropped when the generator closes (for fixtures:
+    ``yield from``)."""
+    from idp.db.migrate import upgrade
+
+    url = new_database_url(base_url, tmp_dir)
+    upgrade(url)
+    yield url
+    discard_database_url(url)
 
 
 def discard_database_url(url: str) -> None:
