@@ -72,3 +72,23 @@ def test_the_protocol_runs_on_its_own_threads_with_the_request_id(
     assert response.status_code == 400
     [(thread, request_id)] = seen
     assert thread.startswith("idp-protocol") and request_id == "on-protocol-thread"
+
+
+@pytest.mark.parametrize(("path", "query_string"), [
+    ("/token", b""),
+    ("/authorize", b"client_id=rp&scope=openid%20profile&state=&state=again&x=%C3%A9t%C3%A9&y=a+b&z=%E9"),
+    ("/odd?path#with\\marks", b"q=1"),
+])
+def test_the_protocol_reads_path_and_query_as_starlette_does(path: str, query_string: bytes) -> None:
+    # idp.web.protocol_io.http_request reads them off the ASGI scope without building Starlette's URL and
+    # QueryParams: same values, repeated and blank parameters and Latin-1 bytes included.
+    from starlette.requests import Request
+
+    from idp.web.protocol_io import http_request
+
+    scope = {"type": "http", "method": "GET", "path": path, "query_string": query_string, "root_path": "",
+             "headers": [(b"host", b"idp.test")], "scheme": "https", "server": ("idp.test", 443)}
+    request = Request(scope)
+    http = http_request(request)
+    assert http.path == request.url.path
+    assert http.query == list(request.query_params.multi_items())

@@ -133,7 +133,8 @@ def _session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     session = factory()
     try:
         yield session
-        session.commit()
+        if session.in_transaction():  # a session nothing used (client_credentials) has nothing to commit
+            session.commit()
     except OperationalError as exc:
         session.rollback()
         if exc.connection_invalidated or _is_connection_error(exc):

@@ -48,11 +48,17 @@ async def read_http_request(request: Request) -> HttpRequest:
 
 
 def http_request(request: Request, form: list[tuple[str, str]] | None = None) -> HttpRequest:
+    """The request as the protocol reads it. Path and query come from the ASGI scope as ``request.url.path`` and
+    ``request.query_params`` would give them, without building either (a URL parse per request on the hot paths)."""
+    path = request.scope["path"]
+    if any(c in path for c in "?#\\"):  # characters Starlette's URL escapes: let it
+        path = request.url.path
+    query_string: bytes = request.scope.get("query_string", b"")
     return HttpRequest(
         method=request.method,
-        path=request.url.path,
+        path=path,
         headers=request.headers,
-        query=list(request.query_params.multi_items()),
+        query=parse_qsl(query_string.decode("latin-1"), keep_blank_values=True) if query_string else [],
         form=form or [],
         client_ip=request.client.host if request.client else None,
     )
