@@ -1,4 +1,4 @@
-"""Statements run on the driver's cursor (``idp.storage._direct``) answer what ``Session.execute`` answers.
+"""Statements run on the driver's cursor (``idp.storage._direct``) answer and write what ``Session.execute`` would.
 
 On PostgreSQL the hot lookups bypass SQLAlchemy's execution and row processing; these tests run each of them both
 ways over the same rows — a live access token, a code exchanged and its refresh token — and compare the rows value
@@ -67,6 +67,8 @@ def test_the_grant_lookups_and_updates_agree_both_ways(token_world: TokenWorld) 
     code = session.scalar(select(AuthorizationCode))
     refresh = session.scalar(select(Token).where(Token.kind == "refresh"))
     assert code is not None and refresh is not None
+    # Written by the direct INSERT: JSON columns hold JSON (a list stays a list, not a PostgreSQL array).
+    assert refresh.amr == list(code.amr) and refresh.claims == code.claims and refresh.acr == code.acr
     assert_same(*both_ways(session, grant_records._CODE_LOOKUP, {"hash": code.code_hash}))
     assert_same(*both_ways(session, grant_records._REFRESH_LOOKUP, {"hash": refresh.token_hash}))
     now = datetime.now(UTC)

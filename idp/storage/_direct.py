@@ -10,8 +10,9 @@ cursor of the session's own connection: same transaction, same prepared-statemen
 Why the rows are the same: on PostgreSQL psycopg itself returns what SQLAlchemy's types would (``uuid.UUID`` for
 ``uuid``, aware datetimes for ``timestamptz``, parsed JSON for ``jsonb``); ``UTCDateTime`` only moves an aware
 value to UTC, and every caller compares or converts instants. Parameters here are strings, UUIDs and aware
-datetimes, which psycopg adapts as SQLAlchemy would; anything needing a bind processor (JSON values) does not come
-here. tests/test_direct_statements.py compares both paths on PostgreSQL.
+datetimes, which psycopg adapts as SQLAlchemy would; JSON values are the one bind processing SQLAlchemy would do,
+and ``insert_many`` is told which columns hold them (psycopg's ``Jsonb``: a Python list would otherwise become a
+PostgreSQL array). tests/test_direct_statements.py compares both paths on PostgreSQL.
 
 As ``Session.execute`` would, pending changes of the session are flushed first (autoflush): a row staged in the
 same session is found.
@@ -24,9 +25,10 @@ endpoint).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from psycopg.types.json import Jsonb
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
@@ -63,6 +65,22 @@ class DirectStatement:
         with connection.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
             cursor.execute(sql, {**defaults, **params})
             return int(cursor.rowcount)
+
+
+def insert_many(
+    session: Session, statement: DirectStatement, rows: list[dict[str, Any]], json_columns: Iterable[str]
+) -> None:
+    """Run an INSERT for each of ``rows`` (every column given), in one round trip (psycopg's pipeline)."""
+    connection = _flushed_connection(session)
+    if connection.dialect.name != "postgresql":
+        session.execute(statement.statement, rows)
+        return
+    sql, _ = statement._sql(connection.dialect)
+    wrapped = [
+        {**row, **{name: Jsonb(row[name]) for name in json_columns if row.get(name) is not None}} for row in rows
+    ]
+    with connection.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.executemany(sql, wrapped)
 
 
 def _flushed_connection(session: Session) -> Connection:
