@@ -77,3 +77,23 @@ def test_the_grant_lookups_and_updates_agree_both_ways(token_world: TokenWorld) 
     assert grant_records._CONSUME_CODE.rowcount(session, {"grant_id": code.id, "now": now}) == 0  # used
     session.expire_all()
     assert session.get(Token, refresh.id).rotated_at == now  # type: ignore[union-attr]
+
+
+def test_a_connection_lost_under_a_direct_statement_answers_unavailable(database_url: str) -> None:
+    # As through Session.execute: the driver's error becomes SQLAlchemy's OperationalError, the dead connection is
+    # invalidated (not handed out again), and Database.session turns it into Unavailable (503).
+    import psycopg
+
+    from idp.errors import Unavailable
+
+    database = Database.from_url(database_url, pool_size=1)
+    try:
+        with pytest.raises(Unavailable), database.session() as session:
+            pid = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            with psycopg.connect(database_url, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+            token_records.access_token_lookup(session, "any-jti", "rp")
+        with database.session() as session:  # the pool gives a live connection again
+            assert token_records.access_token_lookup(session, "any-jti", "no-such-client") is None
+    finally:
+        database.dispose()

@@ -19,16 +19,23 @@ same session is found.
 
 On other databases (SQLite: embedded and tests) the statement goes through ``Session.execute`` as before.
 Read sessions (``Database.read_session``) open a transaction before a *write* through SQLAlchemy's events, which
-a raw cursor bypasses: only SELECTs may run here in a read session; the UPDATEs run in ``session()`` (the token
-endpoint).
+a raw cursor bypasses: only SELECTs may run here in a read session; the UPDATEs and INSERTs run in ``session()``
+(the token endpoint).
+
+Driver errors are handed on as SQLAlchemy's (``DBAPIError.instance``: ``OperationalError``, ``IntegrityError``...),
+and a connection the server dropped is invalidated, as ``Session.execute`` does: ``Database.session`` then answers
+``Unavailable`` (503) and the pool does not hand the dead connection out again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import psycopg
 from psycopg.types.json import Jsonb
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
@@ -52,7 +59,7 @@ class DirectStatement:
         if connection.dialect.name != "postgresql":
             return session.execute(self.statement, dict(params)).first()
         sql, defaults = self._sql(connection.dialect)
-        with connection.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
+        with _driver_errors(connection, sql), _cursor(connection) as cursor:
             cursor.execute(sql, {**defaults, **params})
             return cursor.fetchone()  # type: ignore[no-any-return]
 
@@ -62,7 +69,7 @@ class DirectStatement:
         if connection.dialect.name != "postgresql":
             return int(session.execute(self.statement, dict(params)).rowcount or 0)  # type: ignore[attr-defined]
         sql, defaults = self._sql(connection.dialect)
-        with connection.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
+        with _driver_errors(connection, sql), _cursor(connection) as cursor:
             cursor.execute(sql, {**defaults, **params})
             return int(cursor.rowcount)
 
@@ -79,8 +86,25 @@ def insert_many(
     wrapped = [
         {**row, **{name: Jsonb(row[name]) for name in json_columns if row.get(name) is not None}} for row in rows
     ]
-    with connection.connection.dbapi_connection.cursor() as cursor:  # type: ignore[union-attr]
+    with _driver_errors(connection, sql), _cursor(connection) as cursor:
         cursor.executemany(sql, wrapped)
+
+
+def _cursor(connection: Connection) -> psycopg.Cursor[Any]:
+    """A cursor of the connection the session holds (its transaction, its prepared statements)."""
+    return connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr, no-any-return]
+
+
+@contextmanager
+def _driver_errors(connection: Connection, sql: str) -> Iterator[None]:
+    try:
+        yield
+    except psycopg.Error as exc:
+        dbapi_connection = connection.connection.dbapi_connection
+        lost = bool(dbapi_connection is None or dbapi_connection.closed)
+        if lost:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(sql, None, exc, psycopg.Error, connection_invalidated=lost) from exc
 
 
 def _flushed_connection(session: Session) -> Connection:
