@@ -6,21 +6,14 @@ import uuid
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from idp.clock import utcnow
-from idp.db import Database
 from idp.models import Account, Delegation, DelegationRight, Membership
 from idp.protocol.claims import release_claims
-from idp.settings import Settings
 from idp.storage import accounts as account_storage
 from tests.support.resource_tokens import OTHER_FINESS, World, bearer
-
-
-@pytest.fixture
-def world(client: TestClient, settings: Settings, db: Database) -> World:
-    return World(client, settings, db)
+from tests.support.resource_tokens import world  # noqa: F401 (the fixture)
 
 
 ADDRESS = {"street_address": "1 avenue Claude Vellefaux", "locality": "Paris", "postal_code": "75010", "country": "FR"}

@@ -6,21 +6,14 @@ import time
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
 from idp.clock import utcnow
-from idp.db import Database
 from idp.models import Account, AuditEvent
 from idp.protocol.clients import register_client
-from idp.settings import Settings
 from tests.support.resource_tokens import ACR, SECRET, World, basic, past, unverified_claims
-
-
-@pytest.fixture
-def world(client: TestClient, settings: Settings, db: Database) -> World:
-    return World(client, settings, db)
+from tests.support.resource_tokens import world  # noqa: F401 (the fixture)
 
 
 INACTIVE = {"active": False}

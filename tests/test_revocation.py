@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from idp.clock import utcnow
-from idp.db import Database
 from idp.models import Account, AuditEvent, Token
-from idp.settings import Settings
 from tests.support.resource_tokens import World, basic, bearer, unverified_claims
-
-
-@pytest.fixture
-def world(client: TestClient, settings: Settings, db: Database) -> World:
-    return World(client, settings, db)
+from tests.support.resource_tokens import world  # noqa: F401 (the fixture)
 
 
 @pytest.fixture

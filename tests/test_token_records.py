@@ -6,21 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 
 from idp.clock import utcnow
-from idp.db import Database
 from idp.models import Account, Client, Token
 from idp.protocol import tokens
-from idp.settings import Settings
 from idp.storage import clients as client_storage
 from idp.storage.token_records import AccountView, ClientView, TokenView, access_token_lookup
 from tests.support.resource_tokens import World, unverified_claims
-
-
-@pytest.fixture
-def world(client: TestClient, settings: Settings, db: Database) -> World:
-    return World(client, settings, db)
+from tests.support.resource_tokens import world  # noqa: F401 (the fixture)
 
 
 @pytest.fixture

@@ -6,19 +6,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from idp.clock import utcnow
-from idp.db import Database
-from idp.settings import Settings
 from tests.support.resource_tokens import World, basic, bearer, past, unverified_claims
-
-
-@pytest.fixture
-def world(client: TestClient, settings: Settings, db: Database) -> World:
-    return World(client, settings, db)
+from tests.support.resource_tokens import world  # noqa: F401 (the fixture)
 
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from idp.accounts.establishments import create_establishment
@@ -163,6 +164,12 @@ class World:
             value, row = issue_refresh_token(ctx, client=client, authorization=authorization)
         access, _ = self.access_token(client_id, account, scope, family_id=family_id)
         return value, row, access
+
+
+@pytest.fixture
+def world(client: TestClient, settings: Settings, db: Database) -> World:
+    """The resource-token tests' world (import it into a test module to use it)."""
+    return World(client, settings, db)
 
 
 def _establishment_exists(session: Any, finess: str) -> bool:
