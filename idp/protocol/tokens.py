@@ -242,6 +242,11 @@ def refresh_token_hash(ctx: ProtocolContext, value: str) -> str:
     return keyed_hash(ctx.settings.secret_key.get_secret_value(), REFRESH_TOKEN_PURPOSE, value)
 
 
+def presented_refresh_token_hash(ctx: ProtocolContext, value: str) -> str | None:
+    """The keyed hash a presented refresh token is stored under, or None when it is none of ours (no prefix)."""
+    return refresh_token_hash(ctx, value) if value.startswith(REFRESH_TOKEN_PREFIX) else None
+
+
 def save_token(ctx: ProtocolContext, token: dict[str, Any], request: OAuth2Request) -> None:
     """authlib's ``save_token``: the rows were written as the tokens were minted; log the issuance.
 
@@ -275,9 +280,8 @@ def find_token_by_jti(session: Session, jti: str) -> Token | None:
 
 def find_refresh_token(ctx: ProtocolContext, value: str) -> Token | None:
     """The row of a refresh token by its value (any state: rotated, revoked and expired ones included)."""
-    if not value.startswith(REFRESH_TOKEN_PREFIX):
-        return None
-    return storage.refresh_token_by_hash(ctx.session, refresh_token_hash(ctx, value))
+    token_hash = presented_refresh_token_hash(ctx, value)
+    return storage.refresh_token_by_hash(ctx.session, token_hash) if token_hash is not None else None
 
 
 def revoke_token_family(ctx: ProtocolContext, family_id: uuid.UUID) -> int:

@@ -23,7 +23,7 @@ from idp.protocol.context import ProtocolContext
 from idp.protocol.grants.client_auth import ANY_METHOD, ClientAuthenticating
 from idp.protocol.grants.lineage import load_subject
 from idp.protocol.oauth_client import OAuthClient
-from idp.protocol.tokens import REFRESH_TOKEN_PREFIX, Authorization, refresh_token_hash, revoke_token_family
+from idp.protocol.tokens import Authorization, presented_refresh_token_hash, revoke_token_family
 from idp.storage import grant_records
 from idp.storage.grant_records import RefreshRecord, RefreshView
 
@@ -51,9 +51,8 @@ class RefreshTokenGrant(ClientAuthenticating, grants.RefreshTokenGrant):
         return self.server.ctx
 
     def authenticate_refresh_token(self, refresh_token: str) -> StoredRefreshToken | None:
-        if not refresh_token.startswith(REFRESH_TOKEN_PREFIX):
-            return None
-        found = grant_records.refresh_by_hash(self.ctx.session, refresh_token_hash(self.ctx, refresh_token))
+        token_hash = presented_refresh_token_hash(self.ctx, refresh_token)
+        found = grant_records.refresh_by_hash(self.ctx.session, token_hash) if token_hash is not None else None
         if found is None or found.token.client_id != self.request.client.row.id:
             return None
         row = found.token
