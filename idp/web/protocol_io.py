@@ -18,7 +18,6 @@ from typing import Annotated, TypeVar
 from urllib.parse import parse_qsl
 
 from fastapi import Depends, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from idp.audit import AuditContext
 from idp.observability.context import current_request_id
@@ -118,9 +117,7 @@ async def run_protocol(
         with open_session() as session:
             return work(protocol_context(request, session, http))
 
-    executor: ThreadPoolExecutor | None = getattr(request.app.state, "protocol_executor", None)
-    if executor is None:  # an app whose lifespan did not run
-        return await run_in_threadpool(in_thread)
+    executor: ThreadPoolExecutor = request.app.state.protocol_executor  # made by the lifespan, with the database
     # The request's context (its request id, for the log lines) goes with the work, as anyio's hop carries it.
     context = contextvars.copy_context()
     return await asyncio.get_running_loop().run_in_executor(executor, context.run, in_thread)
